@@ -1,0 +1,128 @@
+// Package config owns fulcrum's configuration: the YAML schema, loading with file:line:col
+// positions, validation that reports every problem at once, and defaults.
+//
+// The types here are plain data. A *Config returned by Load or Parse is valid and has every
+// default filled in; nothing downstream re-checks it.
+package config
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Config is a whole fulcrum configuration file.
+type Config struct {
+	Admin     Admin      `yaml:"admin"`
+	Listeners []Listener `yaml:"listeners"`
+	Pools     []Pool     `yaml:"pools"`
+}
+
+// Admin configures the operations listener (API, metrics, dashboard).
+type Admin struct {
+	Listen    string `yaml:"listen"`     // empty: no admin listener
+	TokenFile string `yaml:"token_file"` // bearer token; required when Listen is not loopback
+}
+
+// Listener accepts client traffic and routes it to pools.
+type Listener struct {
+	Name     string  `yaml:"name"`
+	Protocol string  `yaml:"protocol"` // http (default); tcp, udp, tls, https arrive with later issues
+	Listen   string  `yaml:"listen"`   // host:port
+	Routes   []Route `yaml:"routes"`
+	// TrustedProxies are the peers whose X-Forwarded-* (and PROXY protocol) are believed.
+	TrustedProxies []netip.Prefix `yaml:"trusted_proxies"`
+	// MaxConnections caps concurrent client connections; 0 means no cap.
+	MaxConnections int `yaml:"max_connections"`
+	// DrainTimeout bounds how long in-flight work may finish at shutdown (default 30s).
+	DrainTimeout Duration         `yaml:"drain_timeout"`
+	Timeouts     ListenerTimeouts `yaml:"timeouts"`
+}
+
+// ListenerTimeouts bound the client side of a listener.
+type ListenerTimeouts struct {
+	ReadHeader Duration `yaml:"read_header"` // default 10s
+	Idle       Duration `yaml:"idle"`        // keep-alive idle; default 90s
+}
+
+// Route sends matching requests to a pool. A route without Match is the default route.
+type Route struct {
+	Name  string `yaml:"name"` // default: "<listener>/<index>"
+	Match *Match `yaml:"match"`
+	Pool  string `yaml:"pool"`
+}
+
+// Match holds conditions that must all hold for a route to match. Empty fields match anything.
+type Match struct {
+	Host       []string          `yaml:"host"`        // exact or "*.suffix", case-insensitive, port ignored
+	Path       string            `yaml:"path"`        // exact
+	PathPrefix string            `yaml:"path_prefix"` // segment-aware prefix
+	Method     []string          `yaml:"method"`
+	Headers    map[string]string `yaml:"headers"` // name → exact value
+	SNI        []string          `yaml:"sni"`     // tls listeners: exact or "*.suffix"
+}
+
+// Pool is a set of interchangeable backends and how to choose among them.
+type Pool struct {
+	Name      string `yaml:"name"`
+	Algorithm string `yaml:"algorithm"` // default round_robin
+	// HashOn is the hash algorithm's key: source_ip | uri | header:NAME | cookie:NAME | query:NAME.
+	HashOn          string  `yaml:"hash_on"`
+	HashMethod      string  `yaml:"hash_method"`       // maglev (default) | ring
+	MaglevTableSize int     `yaml:"maglev_table_size"` // prime; default 65537
+	BoundedLoad     float64 `yaml:"bounded_load"`      // c >= 1 caps a backend at ceil(c × mean load); 0 = off
+	// EWMADecay is peak_ewma's time constant (default 10s).
+	EWMADecay   Duration    `yaml:"ewma_decay"`
+	Backends    []Backend   `yaml:"backends"`
+	HealthCheck HealthCheck `yaml:"health_check"`
+	Outlier     Outlier     `yaml:"outlier"`
+	// Retries is the number of extra attempts, each on a backend not yet tried (default 2).
+	Retries *int `yaml:"retries"`
+	// RetryBodyLimit is the largest request body buffered so it can be replayed (default 64 KiB).
+	RetryBodyLimit int          `yaml:"retry_body_limit"`
+	Timeouts       PoolTimeouts `yaml:"timeouts"`
+	// WhenAllDown: fail (default: 503 at once) | route_all (Envoy's panic mode: ignore health).
+	WhenAllDown string `yaml:"when_all_down"`
+}
+
+// Backend is one server in a pool.
+type Backend struct {
+	Address string `yaml:"address"` // host:port
+	// Weight is the share of new traffic; default 1, 0 = no new traffic.
+	Weight *int `yaml:"weight"`
+	// MaxConnections caps concurrent requests/connections (used by `first`); 0 = no cap.
+	MaxConnections int `yaml:"max_connections"`
+}
+
+// HealthCheck configures active checks for every backend of a pool.
+type HealthCheck struct {
+	Type         string   `yaml:"type"`          // http | tcp | none (default)
+	Path         string   `yaml:"path"`          // http; default /
+	Host         string   `yaml:"host"`          // http Host header; default the backend address
+	Port         int      `yaml:"port"`          // check this port instead of the backend's
+	Interval     Duration `yaml:"interval"`      // default 5s
+	Timeout      Duration `yaml:"timeout"`       // default 1s
+	Rise         int      `yaml:"rise"`          // default 2
+	Fall         int      `yaml:"fall"`          // default 3
+	ExpectStatus []string `yaml:"expect_status"` // "200", "200-399"; default ["200-399"]
+	ExpectBody   string   `yaml:"expect_body"`   // substring the body must contain
+}
+
+// Outlier configures passive outlier detection (ejection on observed failures).
+type Outlier struct {
+	ConsecutiveFailures int      `yaml:"consecutive_failures"` // 0 = off (default 5 when the block is present)
+	BaseEjection        Duration `yaml:"base_ejection"`        // default 30s; grows linearly with repeats
+	MaxEjectionPercent  int      `yaml:"max_ejection_percent"` // default 50
+}
+
+// PoolTimeouts bound the backend side.
+type PoolTimeouts struct {
+	Connect        Duration `yaml:"connect"`         // default 2s
+	ResponseHeader Duration `yaml:"response_header"` // default 30s
+	Idle           Duration `yaml:"idle"`            // idle pooled connection; default 90s
+}
+
+// Duration is a time.Duration written as "500ms", "2s", "1m".
+type Duration struct{ time.Duration }
+
+// Algorithms lists the balancing algorithms a pool may name.
+var Algorithms = []string{"round_robin", "least_connections", "random", "power_of_two", "first", "peak_ewma", "hash"}
