@@ -28,6 +28,7 @@ type State struct {
 
 	inFlight     atomic.Int64  // requests (L7) or connections (L4) in progress
 	healthy      atomic.Bool   // set by active checks; true until a check says otherwise
+	checked      atomic.Bool   // an active check has given a verdict at least once
 	ejectedUntil atomic.Int64  // unix nanos; passive outlier ejection
 	ejections    atomic.Int64  // times ejected, for growing back-off
 	consecFails  atomic.Int64  // consecutive failures seen by the data path
@@ -71,6 +72,13 @@ func (s *State) Healthy() bool { return s.healthy.Load() }
 
 // SetHealthy records the active health verdict and reports whether it changed.
 func (s *State) SetHealthy(up bool) bool { return s.healthy.Swap(up) != up }
+
+// MarkChecked records that an active check has given a verdict and reports whether this was
+// the first verdict ever for this backend. Only one caller ever sees true.
+func (s *State) MarkChecked() (first bool) { return !s.checked.Swap(true) }
+
+// Checked reports whether an active check has ever given a verdict for this backend.
+func (s *State) Checked() bool { return s.checked.Load() }
 
 // AdminState returns Active, Drain or Disabled.
 func (s *State) AdminState() int32 { return s.admin.Load() }
