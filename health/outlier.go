@@ -9,11 +9,8 @@ import (
 	"github.com/fulcrum-lb/fulcrum/config"
 )
 
-// Outlier defaults, used where the configuration leaves a field zero.
-const (
-	DefaultBaseEjection       = 30 * time.Second
-	DefaultMaxEjectionPercent = 50
-)
+// DefaultBaseEjection is the first ejection's length when the configuration leaves it zero.
+const DefaultBaseEjection = 30 * time.Second
 
 // Outlier ejects the backends of one pool that fail consecutively, as seen by the data path.
 //
@@ -36,12 +33,14 @@ type Outlier struct {
 }
 
 // NewOutlier prepares outlier detection over members from cfg. ConsecutiveFailures 0 turns
-// ejection off (results are still counted); BaseEjection 0 means DefaultBaseEjection and
-// MaxEjectionPercent 0 means DefaultMaxEjectionPercent. A nil logger means slog.Default().
+// ejection off (results are still counted); BaseEjection 0 means DefaultBaseEjection.
+// MaxEjectionPercent is taken as given (the config package fills in its default, 50): 0 means
+// no backend may be ejected. A nil logger means slog.Default().
 //
-// The cap on ejected backends is floor(pool size × percent / 100), raised to 1 when the pool
-// has at least two backends, so that with the default 50% a two- or three-backend pool can
-// still eject one; a single-backend pool is never ejected unless the percent is 100.
+// The cap on ejected backends is floor(pool size × percent / 100), raised to 1 when the
+// percent is above zero and the pool has at least two backends, so that with 50% a two- or
+// three-backend pool can still eject one; a single-backend pool is never ejected unless the
+// percent is 100.
 func NewOutlier(cfg config.Outlier, members []backend.Member, logger *slog.Logger) *Outlier {
 	if logger == nil {
 		logger = slog.Default()
@@ -49,7 +48,7 @@ func NewOutlier(cfg config.Outlier, members []backend.Member, logger *slog.Logge
 	return &Outlier{
 		threshold:  int64(max(cfg.ConsecutiveFailures, 0)),
 		base:       orDefault(cfg.BaseEjection.Duration, DefaultBaseEjection),
-		maxEjected: maxEjected(len(members), orDefault(cfg.MaxEjectionPercent, DefaultMaxEjectionPercent)),
+		maxEjected: maxEjected(len(members), cfg.MaxEjectionPercent),
 		members:    members,
 		logger:     logger,
 	}
@@ -58,7 +57,7 @@ func NewOutlier(cfg config.Outlier, members []backend.Member, logger *slog.Logge
 // maxEjected is how many of size backends may be ejected at once under percent.
 func maxEjected(size, percent int) int {
 	n := size * min(percent, 100) / 100
-	if n == 0 && size >= 2 {
+	if n == 0 && percent > 0 && size >= 2 {
 		return 1
 	}
 	return n
