@@ -15,12 +15,16 @@ type Config struct {
 	Admin     Admin      `yaml:"admin"`
 	Listeners []Listener `yaml:"listeners"`
 	Pools     []Pool     `yaml:"pools"`
+
+	// Warnings are things that are legal but probably not meant (a route that can never
+	// match, a pool no route uses). Parse fills them in; they are not written by Marshal.
+	Warnings []Problem `yaml:"-"`
 }
 
 // Admin configures the operations listener (API, metrics, dashboard).
 type Admin struct {
-	Listen    string `yaml:"listen"`     // empty: no admin listener
-	TokenFile string `yaml:"token_file"` // bearer token; required when Listen is not loopback
+	Listen    string `yaml:"listen,omitempty"`     // empty: no admin listener
+	TokenFile string `yaml:"token_file,omitempty"` // bearer token; required when Listen is not loopback
 }
 
 // Listener accepts client traffic and routes it to pools.
@@ -28,11 +32,11 @@ type Listener struct {
 	Name     string  `yaml:"name"`
 	Protocol string  `yaml:"protocol"` // http (default); tcp, udp, tls, https arrive with later issues
 	Listen   string  `yaml:"listen"`   // host:port
-	Routes   []Route `yaml:"routes"`
+	Routes   []Route `yaml:"routes,omitempty"`
 	// TrustedProxies are the peers whose X-Forwarded-* (and PROXY protocol) are believed.
-	TrustedProxies []netip.Prefix `yaml:"trusted_proxies"`
+	TrustedProxies []netip.Prefix `yaml:"trusted_proxies,omitempty"`
 	// MaxConnections caps concurrent client connections; 0 means no cap.
-	MaxConnections int `yaml:"max_connections"`
+	MaxConnections int `yaml:"max_connections,omitempty"`
 	// DrainTimeout bounds how long in-flight work may finish at shutdown (default 30s).
 	DrainTimeout Duration         `yaml:"drain_timeout"`
 	Timeouts     ListenerTimeouts `yaml:"timeouts"`
@@ -47,31 +51,31 @@ type ListenerTimeouts struct {
 // Route sends matching requests to a pool. A route without Match is the default route.
 type Route struct {
 	Name  string `yaml:"name"` // default: "<listener>/<index>"
-	Match *Match `yaml:"match"`
+	Match *Match `yaml:"match,omitempty"`
 	Pool  string `yaml:"pool"`
 }
 
 // Match holds conditions that must all hold for a route to match. Empty fields match anything.
 type Match struct {
-	Host       []string          `yaml:"host"`        // exact or "*.suffix", case-insensitive, port ignored
-	Path       string            `yaml:"path"`        // exact
-	PathPrefix string            `yaml:"path_prefix"` // segment-aware prefix
-	Method     []string          `yaml:"method"`
-	Headers    map[string]string `yaml:"headers"` // name → exact value
-	SNI        []string          `yaml:"sni"`     // tls listeners: exact or "*.suffix"
+	Host       []string          `yaml:"host,omitempty"`        // exact or "*.suffix", case-insensitive, port ignored
+	Path       string            `yaml:"path,omitempty"`        // exact
+	PathPrefix string            `yaml:"path_prefix,omitempty"` // segment-aware prefix
+	Method     []string          `yaml:"method,omitempty"`
+	Headers    map[string]string `yaml:"headers,omitempty"` // name → exact value
+	SNI        []string          `yaml:"sni,omitempty"`     // tls listeners: exact or "*.suffix"
 }
 
 // Pool is a set of interchangeable backends and how to choose among them.
 type Pool struct {
 	Name      string `yaml:"name"`
 	Algorithm string `yaml:"algorithm"` // default round_robin
-	// HashOn is the hash algorithm's key: source_ip | uri | header:NAME | cookie:NAME | query:NAME.
-	HashOn          string  `yaml:"hash_on"`
-	HashMethod      string  `yaml:"hash_method"`       // maglev (default) | ring
-	MaglevTableSize int     `yaml:"maglev_table_size"` // prime; default 65537
-	BoundedLoad     float64 `yaml:"bounded_load"`      // c >= 1 caps a backend at ceil(c × mean load); 0 = off
-	// EWMADecay is peak_ewma's time constant (default 10s).
-	EWMADecay   Duration    `yaml:"ewma_decay"`
+	// HashOn is the hash algorithm's key: source_ip (default) | uri | header:NAME | cookie:NAME | query:NAME.
+	HashOn          string  `yaml:"hash_on,omitempty"`
+	HashMethod      string  `yaml:"hash_method,omitempty"`       // maglev (default) | ring
+	MaglevTableSize int     `yaml:"maglev_table_size,omitempty"` // prime > len(Backends); default 65537 with maglev
+	BoundedLoad     float64 `yaml:"bounded_load,omitempty"`      // c >= 1 caps a backend at ceil(c × mean load); 0 = off
+	// EWMADecay is peak_ewma's time constant (default 10s); only peak_ewma may set it.
+	EWMADecay   Duration    `yaml:"ewma_decay,omitempty"`
 	Backends    []Backend   `yaml:"backends"`
 	HealthCheck HealthCheck `yaml:"health_check"`
 	Outlier     Outlier     `yaml:"outlier"`
@@ -90,26 +94,28 @@ type Backend struct {
 	// Weight is the share of new traffic; default 1, 0 = no new traffic.
 	Weight *int `yaml:"weight"`
 	// MaxConnections caps concurrent requests/connections (used by `first`); 0 = no cap.
-	MaxConnections int `yaml:"max_connections"`
+	MaxConnections int `yaml:"max_connections,omitempty"`
 }
 
-// HealthCheck configures active checks for every backend of a pool.
+// HealthCheck configures active checks for every backend of a pool. The defaults below
+// are filled in only when Type is http or tcp; Path, Host, ExpectStatus and ExpectBody
+// apply to http only.
 type HealthCheck struct {
-	Type         string   `yaml:"type"`          // http | tcp | none (default)
-	Path         string   `yaml:"path"`          // http; default /
-	Host         string   `yaml:"host"`          // http Host header; default the backend address
-	Port         int      `yaml:"port"`          // check this port instead of the backend's
-	Interval     Duration `yaml:"interval"`      // default 5s
-	Timeout      Duration `yaml:"timeout"`       // default 1s
-	Rise         int      `yaml:"rise"`          // default 2
-	Fall         int      `yaml:"fall"`          // default 3
-	ExpectStatus []string `yaml:"expect_status"` // "200", "200-399"; default ["200-399"]
-	ExpectBody   string   `yaml:"expect_body"`   // substring the body must contain
+	Type         string   `yaml:"type"`                    // http | tcp | none (default)
+	Path         string   `yaml:"path,omitempty"`          // http; default /
+	Host         string   `yaml:"host,omitempty"`          // http Host header; default the backend address
+	Port         int      `yaml:"port,omitempty"`          // check this port instead of the backend's
+	Interval     Duration `yaml:"interval,omitempty"`      // default 5s
+	Timeout      Duration `yaml:"timeout,omitempty"`       // default 1s, or Interval if shorter
+	Rise         int      `yaml:"rise,omitempty"`          // default 2
+	Fall         int      `yaml:"fall,omitempty"`          // default 3
+	ExpectStatus []string `yaml:"expect_status,omitempty"` // "200", "200-399"; default ["200-399"]
+	ExpectBody   string   `yaml:"expect_body,omitempty"`   // substring the body must contain
 }
 
 // Outlier configures passive outlier detection (ejection on observed failures).
 type Outlier struct {
-	ConsecutiveFailures int      `yaml:"consecutive_failures"` // 0 = off (default 5 when the block is present)
+	ConsecutiveFailures int      `yaml:"consecutive_failures"` // 0 = off (default 5 when the block is present, else 0)
 	BaseEjection        Duration `yaml:"base_ejection"`        // default 30s; grows linearly with repeats
 	MaxEjectionPercent  int      `yaml:"max_ejection_percent"` // default 50
 }
