@@ -10,8 +10,8 @@ const (
 	maxSequence = 1 << 16
 	// maxSequenceWork bounds period × members, the cost of computing the period at New.
 	maxSequenceWork = 1 << 24
-	// maxWalk bounds how far a pick walks along its order past ineligible members before
-	// falling back to a scan of all members.
+	// maxWalk bounds how many ineligible turns or positions a pick passes over before it
+	// falls back to a scan of all members.
 	maxWalk = 64
 )
 
@@ -23,17 +23,18 @@ const (
 // When the period is too long to store (more than maxSequence picks, or too costly to
 // compute), it uses interleave instead: exact weighted shares, less smooth.
 //
-// An ineligible or tried member's turn passes to the next eligible member along the sequence.
+// An ineligible or tried member's turn is skipped (see Pick).
 type roundRobin struct {
 	pool
 	next  atomic.Uint64 // picks so far; position in the sequence
 	seq   []int32       // one smooth period of member indices; nil when inter is used
+	ids   []int32       // members with weight > 0
 	inter *interleave
 }
 
 func newRoundRobin(p pool) *roundRobin {
-	rr := &roundRobin{pool: p}
 	ids := p.active()
+	rr := &roundRobin{pool: p, ids: ids}
 	w := p.reducedWeights(ids)
 	period := 0
 	for _, x := range w {
@@ -66,22 +67,21 @@ func smoothSequence(ids []int32, w []int, period int) []int32 {
 	return seq
 }
 
-// Pick returns the member whose turn it is, walking forward past ineligible ones.
+// Pick returns the member whose turn it is. An ineligible member's turn is skipped by taking the
+// next turn from the shared counter, so the eligible members keep their weighted, smooth order
+// among themselves; after maxWalk skipped turns it scans for any eligible member.
 func (rr *roundRobin) Pick(r *Request) int {
-	return rr.pickAt(rr.next.Add(1)-1, r)
-}
-
-func (rr *roundRobin) pickAt(k uint64, r *Request) int {
-	period := rr.period()
-	if period == 0 {
+	if rr.period() == 0 {
 		return -1
 	}
-	for step := range min(period, maxWalk) {
-		if i := rr.at(k + step); rr.eligible(i, r) {
+	var k uint64
+	for range maxWalk {
+		k = rr.next.Add(1) - 1
+		if i := rr.at(k); rr.eligible(i, r) {
 			return i
 		}
 	}
-	return rr.scanFrom(rr.ids(), k, r)
+	return rr.scanFrom(rr.ids, k, r)
 }
 
 func (rr *roundRobin) period() uint64 {
@@ -97,13 +97,6 @@ func (rr *roundRobin) at(k uint64) int {
 		return rr.inter.at(k)
 	}
 	return int(rr.seq[k%uint64(len(rr.seq))])
-}
-
-func (rr *roundRobin) ids() []int32 {
-	if rr.inter != nil {
-		return rr.inter.order
-	}
-	return rr.seq
 }
 
 // interleave is interleaved weighted round robin, the fallback when a smooth period is too long
