@@ -134,7 +134,8 @@ func (cr *ChunkedReader) readSizeLine() error {
 	return nil
 }
 
-// parseChunkSize parses 1 to 16 hex digits at the start of line, returning the rest.
+// parseChunkSize parses 1 to 16 hex digits at the start of line, returning the extensions
+// that follow; anything else after the digits (space, "x" of "0x") is a bad size.
 func parseChunkSize(line []byte) (int64, []byte, error) {
 	var size int64
 	i := 0
@@ -144,7 +145,7 @@ func parseChunkSize(line []byte) (int64, []byte, error) {
 		}
 		size = size<<4 | int64(hexValue(line[i]))
 	}
-	if i == 0 || size > maxChunkSize {
+	if i == 0 || size > maxChunkSize || (i < len(line) && line[i] != ';') {
 		return 0, nil, ErrBadChunkSize
 	}
 	return size, line[i:], nil
