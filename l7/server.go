@@ -1,0 +1,120 @@
+// Package l7 is fulcrum's HTTP data path: accept → route → pool → pick → forward, with
+// retries on other backends, passive health reporting and graceful drain.
+//
+// This implementation forwards with net/http's ReverseProxy and Transport. It sits behind the
+// Server type's small surface (New, Serve, Shutdown) so a faster engine can replace it without
+// touching route, balance, backend or health.
+package l7
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"time"
+
+	"github.com/fulcrum-lb/fulcrum/runtime"
+)
+
+// Snapshots returns the snapshot in force; each request keeps the one it started with.
+type Snapshots func() *runtime.Snapshot
+
+// Server serves one HTTP listener.
+type Server struct {
+	name   string
+	snaps  Snapshots
+	logger *slog.Logger
+	proxy  *httputil.ReverseProxy
+	http   *http.Server
+}
+
+// New returns a server for the listener called name. It does no I/O; call Serve.
+func New(name string, snaps Snapshots, transports *Transports, logger *slog.Logger) *Server {
+	s := &Server{name: name, snaps: snaps, logger: logger}
+	s.proxy = &httputil.ReverseProxy{
+		Rewrite:      rewrite,
+		Transport:    &attempts{transports: transports},
+		ErrorHandler: s.proxyError,
+		ErrorLog:     slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+	}
+	lc := snaps().Listeners[name].Config
+	s.http = &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: orDefault(lc.Timeouts.ReadHeader.Duration, 10*time.Second),
+		IdleTimeout:       orDefault(lc.Timeouts.Idle.Duration, 90*time.Second),
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+	}
+	return s
+}
+
+// Serve accepts connections on ln until Shutdown; it returns nil after a graceful shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	err := s.http.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting, lets in-flight requests finish until ctx ends, then closes what
+// is left.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	if err != nil {
+		s.http.Close()
+	}
+	return err
+}
+
+// ServeHTTP routes one request and hands it to the proxy.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	snap := s.snaps()
+	l := snap.Listeners[s.name]
+	if l == nil {
+		plainError(w, http.StatusServiceUnavailable, "listener is being removed")
+		return
+	}
+	rt := l.Route(view{r})
+	if rt == nil {
+		plainError(w, http.StatusNotFound, "no route matches this request")
+		return
+	}
+	ex, err := newExchange(r, l, rt.Pool)
+	if err != nil {
+		plainError(w, http.StatusBadRequest, "cannot read request body")
+		return
+	}
+	s.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex)))
+}
+
+func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	status := http.StatusBadGateway
+	var ne net.Error
+	switch {
+	case errors.Is(err, errNoBackend):
+		w.Header().Set("Retry-After", "1")
+		status = http.StatusServiceUnavailable
+	case errors.Is(err, context.Canceled):
+		return // the client went away; nobody to answer
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		status = http.StatusGatewayTimeout
+	}
+	s.logger.Debug("proxy error", "listener", s.name, "path", r.URL.Path, "status", status, "err", err)
+	plainError(w, status, http.StatusText(status))
+}
+
+func plainError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write([]byte(msg + "\n"))
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}

@@ -1,0 +1,142 @@
+// Package runtime turns a validated Config into the immutable Snapshot every data path serves
+// from, and swaps snapshots atomically on reload. Live backend state lives in a
+// backend.Registry that outlives snapshots, so health, in-flight counts, EWMA and ejections
+// carry over by (pool, address).
+//
+// A Snapshot and everything it points to is read-only once published; requests hold the
+// snapshot they started with, so a reload never disturbs a request in progress.
+package runtime
+
+import (
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/fulcrum-lb/fulcrum/backend"
+	"github.com/fulcrum-lb/fulcrum/balance"
+	"github.com/fulcrum-lb/fulcrum/config"
+	"github.com/fulcrum-lb/fulcrum/health"
+	"github.com/fulcrum-lb/fulcrum/route"
+)
+
+// Snapshot is one immutable generation of fulcrum's configuration, ready to serve.
+type Snapshot struct {
+	Config    *config.Config
+	Version   int64 // increases by one per applied configuration
+	Listeners map[string]*Listener
+	Pools     map[string]*Pool
+}
+
+// Listener is a listener's routing table.
+type Listener struct {
+	Config  config.Listener
+	Routes  []*Route
+	trusted []netip.Prefix
+}
+
+// Route is one compiled route.
+type Route struct {
+	Name    string
+	Matcher *route.Matcher // nil matches everything
+	Pool    *Pool
+}
+
+// Trusted reports whether a peer may supply forwarding information (X-Forwarded-*, PROXY).
+func (l *Listener) Trusted(peer netip.Addr) bool {
+	peer = peer.Unmap()
+	for _, p := range l.trusted {
+		if p.Contains(peer) {
+			return true
+		}
+	}
+	return false
+}
+
+// Route returns the first route whose matcher accepts r, or nil.
+func (l *Listener) Route(r route.Request) *Route {
+	for _, rt := range l.Routes {
+		if rt.Matcher.Match(r) {
+			return rt
+		}
+	}
+	return nil
+}
+
+// HashSource says where a hash pool takes its request key from.
+type HashSource int
+
+// Hash key sources.
+const (
+	HashNone HashSource = iota
+	HashSourceIP
+	HashURI
+	HashHeader
+	HashCookie
+	HashQuery
+)
+
+// Pool is a pool as one snapshot sees it. Members share live state with every other
+// snapshot that has the same (pool, address).
+type Pool struct {
+	Name     string
+	Config   config.Pool
+	Members  []backend.Member
+	Picker   balance.Picker
+	Outlier  *health.Outlier
+	HashFrom HashSource
+	HashName string // header, cookie or query parameter name for HashHeader/Cookie/Query
+	Retries  int
+	routeAll bool
+	ewma     bool
+	tau      time.Duration
+}
+
+// Pick chooses a member index for r, or -1. When no member at all is available and the pool
+// is configured `when_all_down: route_all`, it picks among members ignoring health (panic mode).
+func (p *Pool) Pick(r *balance.Request) int {
+	if r.Now == 0 {
+		r.Now = time.Now().UnixNano()
+	}
+	i := p.Picker.Pick(r)
+	if i >= 0 || !p.routeAll || p.AnyAvailable(r.Now) {
+		return i
+	}
+	r.IgnoreHealth = true
+	return p.Picker.Pick(r)
+}
+
+// AnyAvailable reports whether any member may take new traffic, ignoring what was tried.
+func (p *Pool) AnyAvailable(now int64) bool {
+	for i := range p.Members {
+		if p.Members[i].Eligible(now, false) {
+			return true
+		}
+	}
+	return false
+}
+
+// Done records the outcome of one attempt on member i: counters, passive outlier detection
+// and, for peak_ewma pools, the latency estimate.
+func (p *Pool) Done(i int, ok bool, latency time.Duration, now int64) {
+	p.Outlier.Report(i, ok, now)
+	if ok && p.ewma {
+		p.Members[i].ObserveLatency(latency, now, p.tau)
+	}
+}
+
+func parseHashOn(s string) (HashSource, string) {
+	kind, name, _ := strings.Cut(s, ":")
+	switch kind {
+	case "source_ip":
+		return HashSourceIP, ""
+	case "uri":
+		return HashURI, ""
+	case "header":
+		return HashHeader, name
+	case "cookie":
+		return HashCookie, name
+	case "query":
+		return HashQuery, name
+	}
+	return HashNone, ""
+}

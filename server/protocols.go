@@ -1,0 +1,88 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net"
+
+	"github.com/fulcrum-lb/fulcrum/config"
+	"github.com/fulcrum-lb/fulcrum/l7"
+)
+
+// protocol opens and serves one kind of listener. Stream protocols set serve; datagram
+// protocols set servePacket.
+type protocol struct {
+	serve       func(s *Server, name string, ln net.Listener) (Service, func() error)
+	servePacket func(s *Server, name string, pc net.PacketConn) (Service, func() error)
+	key         func(lc config.Listener) string // protocol-specific settings that need a new socket
+}
+
+// protocols maps a listener's `protocol` to its data path.
+var protocols = map[string]protocol{
+	"http": {serve: serveHTTP},
+}
+
+func serveHTTP(s *Server, name string, ln net.Listener) (Service, func() error) {
+	srv := l7.New(name, s.rt.Snapshot, s.transports, s.logger)
+	if n := s.rt.Snapshot().Listeners[name].Config.MaxConnections; n > 0 {
+		ln = limitListener(ln, n)
+	}
+	return srv, func() error { return srv.Serve(ln) }
+}
+
+func protocolKey(lc config.Listener) string {
+	if p, ok := protocols[lc.Protocol]; ok && p.key != nil {
+		return p.key(lc)
+	}
+	return ""
+}
+
+// open binds a listener's socket and starts its service.
+func (s *Server) open(lc config.Listener) error {
+	p, ok := protocols[lc.Protocol]
+	if !ok {
+		return fmt.Errorf("protocol %q is not supported", lc.Protocol)
+	}
+	a := &active{key: keyOf(lc), done: make(chan struct{})}
+	var run func() error
+	if p.servePacket != nil {
+		pc, err := net.ListenPacket("udp", lc.Listen)
+		if err != nil {
+			return err
+		}
+		a.sock = pc
+		a.svc, run = p.servePacket(s, lc.Name, pc)
+	} else {
+		ln, err := listen(lc)
+		if err != nil {
+			return err
+		}
+		a.sock = ln
+		a.svc, run = p.serve(s, lc.Name, ln)
+	}
+	s.listeners[lc.Name] = a
+	go s.run(lc.Name, a, run)
+	return nil
+}
+
+func listen(lc config.Listener) (net.Listener, error) {
+	return new(net.ListenConfig).Listen(context.Background(), "tcp", lc.Listen)
+}
+
+func (s *Server) run(name string, a *active, serve func() error) {
+	defer close(a.done)
+	s.logger.Info("listening", "listener", name, "addr", addrOf(a.sock))
+	if err := serve(); err != nil {
+		s.logger.Error("listener stopped", "listener", name, "err", err)
+	}
+}
+
+func addrOf(sock any) string {
+	switch v := sock.(type) {
+	case net.Listener:
+		return v.Addr().String()
+	case net.PacketConn:
+		return v.LocalAddr().String()
+	}
+	return ""
+}

@@ -1,0 +1,172 @@
+// Package server runs fulcrum: it applies configurations to the runtime, opens, keeps or
+// drains listeners to match each one, and shuts everything down gracefully.
+//
+// A listener whose socket settings did not change keeps its socket and its connections
+// across any number of applies: routes and pools are read from the current snapshot on
+// every request or connection.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/fulcrum-lb/fulcrum/config"
+	"github.com/fulcrum-lb/fulcrum/l7"
+	"github.com/fulcrum-lb/fulcrum/runtime"
+)
+
+// Service serves one listener's socket until Shutdown, which stops accepting and waits for
+// work in progress until ctx ends.
+type Service interface {
+	Shutdown(ctx context.Context) error
+}
+
+// Server owns the runtime and the listeners. Its methods are safe for concurrent use.
+type Server struct {
+	rt         *runtime.Runtime
+	transports *l7.Transports
+	logger     *slog.Logger
+
+	mu        sync.Mutex // guards listeners and closed
+	listeners map[string]*active
+	closed    bool
+	draining  sync.WaitGroup // listeners replaced or removed, still draining
+}
+
+type active struct {
+	key  listenerKey
+	sock any // net.Listener or net.PacketConn
+	svc  Service
+	done chan struct{} // closed when the service's Serve returns
+}
+
+// listenerKey is what forces a new socket or service when it changes; routes do not.
+type listenerKey struct {
+	Protocol, Listen string
+	MaxConnections   int
+	Timeouts         config.ListenerTimeouts
+	Extra            string // protocol-specific settings, formatted
+}
+
+// New returns a server with no listeners; Apply opens them.
+func New(logger *slog.Logger) *Server {
+	return &Server{rt: runtime.New(logger), transports: l7.NewTransports(), logger: logger, listeners: map[string]*active{}}
+}
+
+// Runtime returns the runtime the server serves from.
+func (s *Server) Runtime() *runtime.Runtime { return s.rt }
+
+// Apply publishes cfg and reconciles listeners. If a listener cannot be opened the error
+// says which; listeners already reconciled stay as they are.
+func (s *Server) Apply(cfg *config.Config) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("server is shut down")
+	}
+	if _, err := s.rt.Apply(cfg); err != nil {
+		return err
+	}
+	return s.reconcile(cfg)
+}
+
+// Addr returns the bound address of a listener, useful when it was configured with port 0.
+func (s *Server) Addr(name string) net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.listeners[name]
+	if !ok {
+		return nil
+	}
+	switch sock := a.sock.(type) {
+	case net.Listener:
+		return sock.Addr()
+	case net.PacketConn:
+		return sock.LocalAddr()
+	}
+	return nil
+}
+
+func (s *Server) reconcile(cfg *config.Config) error {
+	want := map[string]config.Listener{}
+	for _, lc := range cfg.Listeners {
+		want[lc.Name] = lc
+	}
+	for name, a := range s.listeners {
+		if lc, ok := want[name]; !ok || keyOf(lc) != a.key {
+			s.retire(name, a, drainTimeout(lc))
+		}
+	}
+	var errs []error
+	for _, lc := range cfg.Listeners {
+		if _, ok := s.listeners[lc.Name]; ok {
+			continue
+		}
+		if err := s.open(lc); err != nil {
+			errs = append(errs, fmt.Errorf("listener %q: %w", lc.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func keyOf(lc config.Listener) listenerKey {
+	return listenerKey{Protocol: lc.Protocol, Listen: lc.Listen, MaxConnections: lc.MaxConnections, Timeouts: lc.Timeouts,
+		Extra: protocolKey(lc)}
+}
+
+func drainTimeout(lc config.Listener) time.Duration {
+	if lc.DrainTimeout.Duration > 0 {
+		return lc.DrainTimeout.Duration
+	}
+	return 30 * time.Second
+}
+
+// retire stops a listener in the background, letting its work finish within timeout.
+func (s *Server) retire(name string, a *active, timeout time.Duration) {
+	delete(s.listeners, name)
+	s.draining.Add(1)
+	go func() {
+		defer s.draining.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		if err := a.svc.Shutdown(ctx); err != nil {
+			s.logger.Warn("listener drain cut short", "listener", name, "err", err)
+		}
+	}()
+}
+
+// Shutdown stops every listener: no new connections, work in progress finishes until ctx
+// ends; then health checks stop. It returns ctx's error if the drain was cut short.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	all := s.listeners
+	s.listeners = map[string]*active{}
+	s.mu.Unlock()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(all))
+	for _, a := range all {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs <- a.svc.Shutdown(ctx) }()
+	}
+	wg.Wait()
+	s.draining.Wait()
+	s.rt.Close()
+	s.transports.CloseIdle()
+	close(errs)
+	return firstError(errs)
+}
+
+func firstError(errs <-chan error) error {
+	for err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
