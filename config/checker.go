@@ -100,8 +100,10 @@ func parentPath(path string) string {
 }
 
 // lastElem is the last key of path with its index, e.g. "trusted_proxies[0]"; it labels
-// decoding errors.
+// decoding errors. The root is "top level".
 func lastElem(path string) string {
-	i := strings.LastIndex(path, ".")
-	return path[i+1:]
+	if path == "" {
+		return "top level"
+	}
+	return path[strings.LastIndex(path, ".")+1:]
 }

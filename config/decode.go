@@ -4,11 +4,13 @@ import (
 	"encoding"
 	"fmt"
 	"math"
+	"net/netip"
 	"reflect"
 	"strings"
 	"unicode"
 
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
 )
 
 // decoder fills typed structs from the YAML AST by reflection over `yaml:"name"` tags,
@@ -20,7 +22,18 @@ type decoder struct {
 	anchors map[string]ast.Node
 }
 
+// extensionPrefix starts keys that the decoder skips, at any level: a place for YAML
+// anchors to share ("x-backend: &b {...}") and for notes.
+const extensionPrefix = "x-"
+
 var textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+
+// textTypeNames describes text types whose UnmarshalText errors do not say what they
+// want; other types' errors are shown as they are.
+var textTypeNames = map[reflect.Type]string{
+	reflect.TypeFor[netip.Prefix](): "an IP prefix like 10.0.0.0/8",
+	reflect.TypeFor[netip.Addr]():   "an IP address",
+}
 
 // decode stores node into v. path names v for positions and messages; what names the
 // enclosing struct in "unknown key" messages.
@@ -50,12 +63,22 @@ func (d *decoder) decode(node ast.Node, v reflect.Value, path, what string) {
 	}
 }
 
+// anchorCollector records every anchor in a document, so an alias may refer to an
+// anchor under a key the decoder skips (such as an "x-" key).
+type anchorCollector map[string]ast.Node
+
+func (a anchorCollector) Visit(node ast.Node) ast.Visitor {
+	if n, ok := node.(*ast.AnchorNode); ok {
+		a[n.Name.GetToken().Value] = n.Value
+	}
+	return a
+}
+
 // resolve looks through anchors, aliases and tags to the node that holds the value.
 func (d *decoder) resolve(node ast.Node) ast.Node {
 	for {
 		switch n := node.(type) {
 		case *ast.AnchorNode:
-			d.anchors[n.Name.GetToken().Value] = n.Value
 			node = n.Value
 		case *ast.AliasNode:
 			target, ok := d.anchors[n.Value.GetToken().Value]
@@ -97,6 +120,9 @@ func (d *decoder) decodeStruct(node ast.Node, v reflect.Value, path, what string
 			continue
 		}
 		seen[key] = kv.Key.GetToken().Position.Line
+		if strings.HasPrefix(key, extensionPrefix) {
+			continue
+		}
 		idx, known := fields[key]
 		if !known {
 			d.errorAtNode(kv.Key, "unknown key %q in %s%s", key, what, didYouMean(key, fieldNames(v.Type())))
@@ -145,9 +171,23 @@ func (d *decoder) decodeText(node ast.Node, v reflect.Value, path string) {
 		d.mismatch(node, path, "a string")
 		return
 	}
-	if err := v.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(text)); err != nil {
+	err := v.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(text))
+	switch want, described := textTypeNames[v.Type()]; {
+	case err == nil:
+	case described:
+		d.failf(path, "%s: %q is not %s (%s)", lastElem(path), text, want, errorReason(err))
+	default:
 		d.failf(path, "%s: %v", lastElem(path), err)
 	}
+}
+
+// errorReason drops a leading `pkg.Func("input"): ` from a parse error, keeping the reason.
+func errorReason(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, "): "); i >= 0 {
+		return msg[i+3:]
+	}
+	return msg
 }
 
 // decodeScalar reads a string, integer, float or boolean.
@@ -179,6 +219,10 @@ func (d *decoder) decodeString(node ast.Node, v reflect.Value, path string) {
 
 func (d *decoder) decodeInt(node ast.Node, v reflect.Value, path string) {
 	n, ok := node.(*ast.IntegerNode)
+	if !ok && isDigits(node) {
+		d.failf(path, "%s: integer %s is out of range", lastElem(path), node.GetToken().Value)
+		return
+	}
 	if !ok {
 		d.mismatch(node, path, "an integer")
 		return
@@ -210,6 +254,14 @@ func (d *decoder) decodeBool(node ast.Node, v reflect.Value, path string) {
 		return
 	}
 	v.SetBool(b.Value)
+}
+
+// isDigits reports whether node is a plain string of decimal digits: the parser's
+// form for an integer too large for 64 bits.
+func isDigits(node ast.Node) bool {
+	s, ok := node.(*ast.StringNode)
+	return ok && s.Value != "" && s.GetToken().Type != token.DoubleQuoteType &&
+		s.GetToken().Type != token.SingleQuoteType && strings.Trim(s.Value, "0123456789") == ""
 }
 
 // int64Value is an integer node's value, if it fits in an int64 (the parser stores
@@ -284,7 +336,7 @@ func describe(node ast.Node) string {
 	case ast.BoolType:
 		return "boolean " + tk
 	case ast.AliasType:
-		return "alias *" + tk + " to an unknown anchor"
+		return "alias " + node.String() + " to an unknown anchor"
 	}
 	return strings.ToLower(node.Type().String()) + " " + tk
 }

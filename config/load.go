@@ -27,7 +27,9 @@ func Parse(filename string, data []byte) (*Config, error) {
 	c := newChecker(filename)
 	cfg := &Config{}
 	if body := parseYAML(c, data); body != nil {
-		d := &decoder{checker: c, anchors: map[string]ast.Node{}}
+		anchors := anchorCollector{}
+		ast.Walk(anchors, body)
+		d := &decoder{checker: c, anchors: anchors}
 		d.decode(body, reflect.ValueOf(cfg).Elem(), "", "config")
 		applyDefaults(c, cfg)
 		validate(c, cfg)

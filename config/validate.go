@@ -22,7 +22,7 @@ func validateAdmin(c *checker, a Admin) {
 	if a.Listen == "" {
 		return
 	}
-	host, _, ok := checkHostPort(c, "admin.listen", a.Listen)
+	host, _, ok := checkListenAddr(c, "admin.listen", a.Listen)
 	if ok && !isLoopback(host) && a.TokenFile == "" {
 		c.errorf("admin.listen", "admin.listen %q is reachable from other hosts, so admin.token_file is required", a.Listen)
 	}
@@ -41,13 +41,23 @@ func isLoopback(host string) bool {
 // checkHostPort reports a problem unless addr is host:port with a port in 1..65535 and a
 // host that is empty, an IP address, or a DNS name. It returns the host and port.
 func checkHostPort(c *checker, path, addr string) (host, port string, ok bool) {
+	return checkAddr(c, path, addr, 1)
+}
+
+// checkListenAddr is checkHostPort for an address fulcrum binds: port 0 asks the kernel for
+// any free port (useful in tests; the admin API reports the port bound).
+func checkListenAddr(c *checker, path, addr string) (host, port string, ok bool) {
+	return checkAddr(c, path, addr, 0)
+}
+
+func checkAddr(c *checker, path, addr string, minPort int) (host, port string, ok bool) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		c.errorf(path, "%s: %q is not host:port (%v)", lastElem(path), addr, splitError(err))
 		return "", "", false
 	}
-	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		c.errorf(path, "%s: port %q in %q must be a number from 1 to 65535", lastElem(path), port, addr)
+	if n, err := strconv.Atoi(port); err != nil || n < minPort || n > 65535 {
+		c.errorf(path, "%s: port %q in %q must be a number from %d to 65535", lastElem(path), port, addr, minPort)
 		return "", "", false
 	}
 	if !validHost(host) {

@@ -79,7 +79,7 @@ func checkListen(c *checker, path string, l *Listener, proto protocolInfo, known
 		c.errorf(listenPath, "listener %q: listen address is required", l.Name)
 		return bound
 	}
-	host, port, ok := checkHostPort(c, listenPath, l.Listen)
+	host, port, ok := checkListenAddr(c, listenPath, l.Listen)
 	if !ok || !known {
 		return bound
 	}
@@ -96,7 +96,7 @@ func checkListen(c *checker, path string, l *Listener, proto protocolInfo, known
 // overlaps reports whether two listeners would bind the same socket: same family and
 // port, and the same host or a wildcard host on either side.
 func (b boundAddr) overlaps(o boundAddr) bool {
-	if b.family != o.family || b.port != o.port {
+	if b.family != o.family || b.port != o.port || b.port == "0" {
 		return false
 	}
 	return isWildcard(b.host) || isWildcard(o.host) || sameHost(b.host, o.host)
@@ -136,7 +136,9 @@ func validateRoutes(c *checker, path string, l *Listener, proto protocolInfo, kn
 	catchAll := -1
 	for i, r := range l.Routes {
 		rp := indexPath(routesPath, i)
-		checkUniqueName(c, rp, "route", r.Name, names)
+		if c.has(childPath(rp, "name")) { // default names are unique when listener names are
+			checkUniqueName(c, rp, "route", r.Name, names)
+		}
 		checkRoutePool(c, rp, r.Pool, pools)
 		if r.Match != nil {
 			validateMatch(c, childPath(rp, "match"), r.Match, l.Protocol, proto, known)
