@@ -25,7 +25,9 @@ func newMembers(weights ...int) []backend.Member {
 }
 
 // seeded returns a deterministic random source for one (single-goroutine) test.
-func seeded(seed uint64) func() uint64 { return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)).Uint64 }
+func seeded(seed uint64) func() uint64 {
+	return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)).Uint64
+}
 
 func mustNew(t testing.TB, o Options, ms []backend.Member) Picker {
 	t.Helper()
