@@ -137,6 +137,7 @@ func TestHTTPResponseParsing(t *testing.T) {
 		{name: "HTTP/1.0", reply: "HTTP/1.0 204 No Content\r\n\r\n"},
 		{name: "bare LF", reply: "HTTP/1.1 200 OK\n\n"},
 		{name: "interim 100 skipped", reply: "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\n"},
+		{name: "unknown HTTP version", reply: "HTTP/1.2 200 OK\r\n\r\n", wantErr: "malformed status line"},
 		{name: "HTTP/2 status line", reply: "HTTP/2 200 OK\r\n\r\n", wantErr: "malformed status line"},
 		{name: "two-digit status", reply: "HTTP/1.1 20 OK\r\n\r\n", wantErr: "malformed status line"},
 		{name: "no space after status", reply: "HTTP/1.1 200OK\r\n\r\n", wantErr: "malformed status line"},

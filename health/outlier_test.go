@@ -84,7 +84,7 @@ func TestOutlierBackOffGrows(t *testing.T) {
 
 func TestOutlierFailuresWhileEjectedDoNotExtend(t *testing.T) {
 	members := pool(2)
-	o := newTestOutlier(outlierCfg(2, 50), members)
+	o := newTestOutlier(outlierCfg(2, 100), members) // no cap to hide a second ejection
 	report(o, 0, "ff", 0)
 	until := members[0].EjectedUntil()
 	report(o, 0, "ffff", int64(time.Second)) // late answers to requests sent before ejection
