@@ -16,6 +16,10 @@
 // recreated for a backend that was already checked does not treat its first result as decisive;
 // the backend keeps its current state and follows Rise and Fall from there.
 //
+// On reload: build the new Monitor over members whose States come from the same
+// backend.Registry, Start it, then Stop the old one. The two may overlap briefly; both read
+// the current verdict from the shared State, so they do not fight.
+//
 // The HTTP check is a deliberately small HTTP/1.1 client on net.Conn (this package does not
 // import net/http): it sends one GET with Connection: close, reads the status line strictly
 // and, only when a body substring is expected, reads at most MaxBodyBytes of the body.
