@@ -74,7 +74,7 @@ func New(o Options, members []backend.Member) (Picker, error) {
 	case Random:
 		return &randomPicker{newWeighted(p, o.Rand)}, nil
 	case PowerOfTwo:
-		return &twoChoices{weighted: newWeighted(p, o.Rand), better: lighter}, nil
+		return &twoChoices{weighted: newWeighted(p, o.Rand), better: lessLoaded}, nil
 	case PeakEWMA:
 		return &twoChoices{weighted: newWeighted(p, o.Rand), better: cheaper}, nil
 	case First:

@@ -46,6 +46,14 @@ func lighter(a, b *backend.Member) bool {
 	return (a.InFlight()+1)*int64(b.Weight) < (b.InFlight()+1)*int64(a.Weight)
 }
 
+// lessLoaded reports whether a has fewer requests in flight per unit of weight than b,
+// strictly. power_of_two uses it without counting the request about to be placed: its two
+// candidates were drawn in proportion to weight, so equal loads (an idle pool) must tie and
+// keep the first draw, or light members would starve whenever the pool is idle.
+func lessLoaded(a, b *backend.Member) bool {
+	return a.InFlight()*int64(b.Weight) < b.InFlight()*int64(a.Weight)
+}
+
 // gcd is the greatest common divisor of a and b.
 func gcd(a, b int) int {
 	for b != 0 {

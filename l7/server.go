@@ -102,7 +102,11 @@ func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusGatewayTimeout
 	}
 	s.logger.Debug("proxy error", "listener", s.name, "path", r.URL.Path, "status", status, "err", err)
-	plainError(w, status, http.StatusText(status))
+	msg := http.StatusText(status)
+	if status == http.StatusServiceUnavailable {
+		msg = "no healthy backend"
+	}
+	plainError(w, status, msg)
 }
 
 func plainError(w http.ResponseWriter, status int, msg string) {
