@@ -23,6 +23,10 @@ func Load(path string) (*Config, error) {
 // messages. On success the Config is valid, has every default filled in, and carries
 // any warnings in Config.Warnings. Otherwise the error is Problems: every error found,
 // each as "FILE:LINE:COL: message", sorted by position.
+//
+// Keys are matched to the `yaml` tags of the types in this package; an unknown key is an
+// error, except keys starting with "x-", which are skipped at any level so they can hold
+// YAML anchors to reuse ("x-backend: &b {...}" then "- *b"). A null value counts as absent.
 func Parse(filename string, data []byte) (*Config, error) {
 	c := newChecker(filename)
 	cfg := &Config{}
