@@ -1,0 +1,109 @@
+package l4
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"github.com/fulcrum-lb/fulcrum/runtime"
+)
+
+// conn is one forwarded connection. client is set at creation; backend is set once the
+// dial succeeds. close may be called from any goroutine, any number of times.
+type conn struct {
+	client  *net.TCPConn
+	backend atomic.Pointer[net.TCPConn]
+}
+
+func (c *conn) close() {
+	c.client.Close()
+	if b := c.backend.Load(); b != nil {
+		b.Close()
+	}
+}
+
+// origin is where a connection comes from and what it asked for, learnt before forwarding.
+type origin struct {
+	src, dst netip.AddrPort // the real client and the address it reached (from PROXY if any)
+	sni      string
+	pending  []byte // bytes read from the client that the backend must receive first
+}
+
+var errNoRoute = errors.New("no route")
+
+// handle forwards one accepted connection from start to end.
+func (s *Stream) handle(nc net.Conn) {
+	defer s.giveSlot()
+	client, ok := nc.(*net.TCPConn)
+	if !ok {
+		nc.Close()
+		return
+	}
+	c := &conn{client: client}
+	s.stats.active.Add(1)
+	s.track(c)
+	defer func() { c.close(); s.untrack(c); s.stats.active.Add(-1) }()
+	snap := s.snaps()
+	l := snap.Listeners[s.name]
+	if l == nil {
+		return
+	}
+	s.serve(c, l)
+}
+
+func (s *Stream) serve(c *conn, l *runtime.Listener) {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	o, err := s.prelude(c.client, l, buf)
+	if err != nil {
+		s.reject(c, err)
+		return
+	}
+	r := s.route(l, o.sni)
+	if r == nil {
+		s.stats.refused.Add(1)
+		s.logger.Info("l4: no route", "listener", s.name, "client", o.src, "sni", o.sni)
+		return
+	}
+	s.forward(c, r.Pool, l, o, buf)
+}
+
+// reject counts and logs a connection closed before forwarding.
+func (s *Stream) reject(c *conn, err error) {
+	if errors.Is(err, errUntrusted) {
+		s.stats.refused.Add(1)
+	} else {
+		s.stats.helloErrors.Add(1)
+	}
+	s.logger.Info("l4: connection closed before forwarding", "listener", s.name, "client", c.client.RemoteAddr(), "err", err)
+}
+
+// forward connects to a backend of p, replays what was read, and splices until both
+// directions end or the idle timeout fires.
+func (s *Stream) forward(c *conn, p *runtime.Pool, l *runtime.Listener, o origin, buf *[]byte) {
+	b, i, err := connect(p, o.src.Addr())
+	if err != nil {
+		s.stats.failed.Add(1)
+		s.logger.Info("l4: no backend reachable", "listener", s.name, "pool", p.Name, "err", err)
+		return
+	}
+	m := &p.Members[i]
+	defer m.Release()
+	c.backend.Store(b)
+	if s.closing.Load() {
+		c.close() // Shutdown's closeAll may have run before the backend was stored
+	}
+	if err := writePreamble(b, p, o, buf); err != nil {
+		return
+	}
+	s.pipe(c, idleTimeout(l))
+}
+
+func idleTimeout(l *runtime.Listener) time.Duration {
+	if d := l.Config.Timeouts.Idle.Duration; d > 0 {
+		return d
+	}
+	return 90 * time.Second
+}

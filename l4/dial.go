@@ -1,0 +1,88 @@
+package l4
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/fulcrum-lb/fulcrum/balance"
+	"github.com/fulcrum-lb/fulcrum/runtime"
+)
+
+var errNoBackend = errors.New("no eligible backend")
+
+// connect picks a member of p and dials it within the pool's connect timeout, trying up to
+// p.Retries other members when a dial fails. On success the member is acquired (the caller
+// releases it) and the outcome of every attempt has been reported with p.Done.
+func connect(p *runtime.Pool, client netip.Addr) (*net.TCPConn, int, error) {
+	req := newRequest(p, client)
+	var errs []error
+	for attempt := 0; attempt <= p.Retries; attempt++ {
+		i := pickUnderCap(p, &req)
+		if i < 0 {
+			errs = append(errs, errNoBackend)
+			break
+		}
+		b, err := dial(p, i)
+		if err == nil {
+			return b, i, nil
+		}
+		p.Members[i].Release()
+		req.Tried = append(req.Tried, i)
+		errs = append(errs, err)
+	}
+	return nil, -1, errors.Join(errs...)
+}
+
+// newRequest starts a pick for a client; hash pools keyed on source_ip get its address as
+// the key.
+func newRequest(p *runtime.Pool, client netip.Addr) balance.Request {
+	var req balance.Request
+	setKey(&req, p, client)
+	return req
+}
+
+// setKey gives hash pools keyed on source_ip the client's address as the key.
+func setKey(req *balance.Request, p *runtime.Pool, client netip.Addr) {
+	if p.HashFrom != runtime.HashSourceIP || !client.IsValid() {
+		return
+	}
+	a := client.Unmap().As16()
+	req.Key, req.HasKey = balance.HashKey(a[:]), true
+}
+
+// pickUnderCap picks and acquires a member below its max_connections, skipping full ones.
+func pickUnderCap(p *runtime.Pool, req *balance.Request) int {
+	for range len(p.Members) + 1 {
+		i := p.Pick(req)
+		if i < 0 {
+			return -1
+		}
+		m := &p.Members[i]
+		m.Acquire()
+		if m.MaxConnections == 0 || m.InFlight() <= m.MaxConnections {
+			return i
+		}
+		m.Release()
+		req.Tried = append(req.Tried, i)
+	}
+	return -1
+}
+
+// dial connects to member i and reports the attempt to the pool.
+func dial(p *runtime.Pool, i int) (*net.TCPConn, error) {
+	timeout := p.Config.Timeouts.Connect.Duration
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
+	start := time.Now()
+	nc, err := net.DialTimeout("tcp", p.Members[i].Address, timeout)
+	now := time.Now()
+	p.Done(i, err == nil, now.Sub(start), now.UnixNano())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p.Members[i].Address, err)
+	}
+	return nc.(*net.TCPConn), nil
+}
