@@ -40,6 +40,17 @@ type Listener struct {
 	// DrainTimeout bounds how long in-flight work may finish at shutdown (default 30s).
 	DrainTimeout Duration         `yaml:"drain_timeout"`
 	Timeouts     ListenerTimeouts `yaml:"timeouts"`
+
+	// ProxyProtocol is "accept" to read a PROXY protocol v1/v2 header from every client of a
+	// tcp or tls listener; peers outside TrustedProxies are refused. Empty: no header expected.
+	ProxyProtocol string `yaml:"proxy_protocol,omitempty"`
+	// ClientHelloTimeout bounds the wait for a tls listener's ClientHello (and a PROXY header);
+	// 0 means 10s.
+	ClientHelloTimeout Duration `yaml:"client_hello_timeout,omitempty"`
+	// MaxSessions caps a udp listener's concurrent sessions; 0 means 10000.
+	MaxSessions int `yaml:"max_sessions,omitempty"`
+	// SessionIdle ends a udp session with no datagram either way for this long; 0 means 30s.
+	SessionIdle Duration `yaml:"session_idle,omitempty"`
 }
 
 // ListenerTimeouts bound the client side of a listener.
@@ -86,6 +97,9 @@ type Pool struct {
 	Timeouts       PoolTimeouts `yaml:"timeouts"`
 	// WhenAllDown: fail (default: 503 at once) | route_all (Envoy's panic mode: ignore health).
 	WhenAllDown string `yaml:"when_all_down"`
+	// SendProxyProtocol is v1 or v2 to open every connection to a backend of a tcp or tls
+	// listener with a PROXY protocol header naming the client; empty sends none.
+	SendProxyProtocol string `yaml:"send_proxy_protocol,omitempty"`
 }
 
 // Backend is one server in a pool.

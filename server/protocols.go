@@ -20,6 +20,9 @@ type protocol struct {
 // protocols maps a listener's `protocol` to its data path.
 var protocols = map[string]protocol{
 	"http": {serve: serveHTTP},
+	"tcp":  {serve: serveTCP},
+	"tls":  {serve: serveTLS},
+	"udp":  {servePacket: serveUDP},
 }
 
 func serveHTTP(s *Server, name string, ln net.Listener) (Service, func() error) {
