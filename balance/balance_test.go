@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/backend"
+	"github.com/fulcrum-lb/fulcrum/config"
 )
 
 const picks = 100_000
@@ -118,6 +119,7 @@ func TestSharesFollowWeights(t *testing.T) {
 		{name: "round_robin", opts: Options{Algorithm: RoundRobin}, tolerance: 0.0001},
 		{name: "random", opts: Options{Algorithm: Random}, tolerance: 0.01},
 		{name: "least_connections equal service", opts: Options{Algorithm: LeastConnections}, concurrency: 100, tolerance: 0.01},
+		{name: "power_of_two idle", opts: Options{Algorithm: PowerOfTwo}, tolerance: 0.01},
 		{name: "power_of_two equal service", opts: Options{Algorithm: PowerOfTwo}, concurrency: 100, tolerance: 0.01},
 		{name: "peak_ewma equal latency", opts: Options{Algorithm: PeakEWMA}, concurrency: 100, tolerance: 0.01},
 		{name: "hash maglev", opts: Options{Algorithm: Hash, HashMethod: Maglev}, keyed: true, tolerance: 0.01},
@@ -128,6 +130,7 @@ func TestSharesFollowWeights(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // heavy: 100k picks
 			ms := newMembers(1, 2, 3, 4)
 			for i := range ms {
 				ms[i].ObserveLatency(5*time.Millisecond, 1, time.Second)
@@ -138,6 +141,7 @@ func TestSharesFollowWeights(t *testing.T) {
 				sim.key = randomKeys(2)
 			}
 			counts := sim.run(t, picks)
+			t.Logf("picks %v, share errors %.4f", counts, shareErrors(counts, ms))
 			for i, e := range shareErrors(counts, ms) {
 				if math.Abs(e) > tt.tolerance {
 					t.Errorf("member %d (weight %d): got %d of %d picks, share off by %+.4f, want within ±%.4f",
@@ -204,7 +208,7 @@ func TestPickSkipsIneligibleAndTried(t *testing.T) {
 					ms := eligibilityFixture(now)
 					picker := mustNew(t, p.opts, ms)
 					next := seeded(3)
-					for range 1000 {
+					for range 200 {
 						r := Request{Now: now, Tried: tt.tried, IgnoreHealth: tt.ignoreHealth, Key: next(), HasKey: keyed}
 						got := picker.Pick(&r)
 						if len(tt.want) == 0 && got != -1 || len(tt.want) > 0 && !slices.Contains(tt.want, got) {
@@ -279,8 +283,11 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	}
 }
 
-func TestEveryAlgorithmBuilds(t *testing.T) {
-	for _, name := range algorithms {
+func TestEveryConfiguredAlgorithmBuilds(t *testing.T) {
+	if !slices.Equal(algorithms, config.Algorithms) {
+		t.Errorf("got algorithms %v, want config.Algorithms %v", algorithms, config.Algorithms)
+	}
+	for _, name := range config.Algorithms {
 		if _, err := New(Options{Algorithm: name}, newMembers(1, 2)); err != nil {
 			t.Errorf("New(%q): got %v, want no error", name, err)
 		}

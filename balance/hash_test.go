@@ -50,7 +50,9 @@ func TestMaglevSlotsAreEven(t *testing.T) {
 			most = max(most, c)
 		}
 		mean := float64(DefaultTableSize) / float64(n)
-		if ratio := float64(most) / mean; ratio > 1.01 {
+		ratio := float64(most) / mean
+		t.Logf("N=%d: max/mean slot share %.4f", n, ratio)
+		if ratio > 1.01 {
 			t.Errorf("N=%d: got max/mean slot share %.4f, want ≤ 1.01", n, ratio)
 		}
 	}
@@ -115,6 +117,7 @@ func TestRemovingAMemberMovesFewKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s/M=%d/N=%d", tt.method, tt.tableSize, tt.n), func(t *testing.T) {
+			t.Parallel() // heavy: 100k picks
 			o := Options{Algorithm: Hash, HashMethod: tt.method, TableSize: tt.tableSize}
 			frac, onlyGone := remapFraction(t, o, tt.n)
 			t.Logf("moved %.4f of keys = %.3f/N", frac, frac*float64(tt.n))
@@ -135,13 +138,12 @@ func TestBoundedLoadCapsEveryPick(t *testing.T) {
 		weights []int
 	}{
 		{method: Maglev, c: 1.25, weights: equalWeights(10)},
-		{method: Ring, c: 1.25, weights: equalWeights(10)},
 		{method: Maglev, c: 1, weights: equalWeights(10)},
-		{method: Maglev, c: 1.5, weights: []int{1, 2, 3, 4}},
 		{method: Ring, c: 1.1, weights: []int{1, 2, 3, 4}},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s/c=%v/weights=%v", tt.method, tt.c, tt.weights), func(t *testing.T) {
+			t.Parallel() // heavy: 100k picks
 			ms := newMembers(tt.weights...)
 			p := mustNew(t, Options{Algorithm: Hash, HashMethod: tt.method, BoundedLoad: tt.c}, ms)
 			hot := HashString("the hot key")

@@ -9,7 +9,9 @@ import (
 // twoChoices is the power of two choices: draw two distinct eligible members at random in
 // proportion to weight and keep the better one. It backs two algorithms:
 //
-//   - power_of_two: better = lighter, fewer in-flight per unit of weight.
+//   - power_of_two: better = lessLoaded, fewer in-flight per unit of weight, not counting the
+//     request being placed, so an idle pool ties and keeps the weighted first draw: shares
+//     follow weights both idle and under steady load.
 //   - peak_ewma (Finagle, Linkerd): better = cheaper, lower latency cost (see ewmaCost).
 //
 // Two random candidates rather than the global best avoid herding: many pickers acting on the
