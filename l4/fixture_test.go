@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -139,3 +140,5 @@ func readsEOF(c net.Conn, d time.Duration) error {
 	}
 	return nil
 }
+
+func addrPortOf(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
