@@ -179,4 +179,3 @@ func classOf(status int) int {
 // ClassLabel returns the class label value for an HTTP status, as used by
 // fulcrum_requests_total.
 func ClassLabel(status int) string { return statusClasses[classOf(status)] }
-
