@@ -25,9 +25,11 @@ type exchange struct {
 	trusted    bool
 	req        balance.Request
 	tried      [4]int
-	body       []byte      // the whole body when replayable
-	replayable bool        // body is empty or buffered in full
-	stream     *onceReader // the body when it is streamed
+	body       []byte        // the whole body when replayable
+	replayable bool          // body is empty or buffered in full
+	stream     *onceReader   // the body when it is streamed
+	backend    string        // address of the last member tried, for the Observer
+	ttfb       time.Duration // time to the last attempt's response head
 }
 
 func newExchange(r *http.Request, l *runtime.Listener, p *runtime.Pool) (*exchange, error) {
@@ -144,6 +146,7 @@ func (ex *exchange) try(tr http.RoundTripper, out *http.Request, i, attempt int)
 	start := time.Now()
 	resp, err := tr.RoundTrip(out)
 	end := time.Now()
+	ex.backend = m.Address
 	if err != nil {
 		m.Release()
 		ex.pool.Done(i, false, 0, end.UnixNano())
@@ -151,6 +154,7 @@ func (ex *exchange) try(tr http.RoundTripper, out *http.Request, i, attempt int)
 	}
 	ok := resp.StatusCode < 502 || resp.StatusCode > 504
 	ex.pool.Done(i, ok, end.Sub(start), end.UnixNano())
+	ex.backend, ex.ttfb = m.Address, end.Sub(start)
 	resp.Body = releasing(resp.Body, m.Release)
 	return resp, nil
 }

@@ -28,6 +28,15 @@ type Server struct {
 	logger *slog.Logger
 	proxy  *httputil.ReverseProxy
 	http   *http.Server
+
+	// Observer, when set before Serve, is told about every proxied request.
+	Observer Observer
+}
+
+// Observer receives one call per proxied request (metrics.Metrics implements it). status is
+// 0 when no backend answered; backend is "" when none was picked.
+type Observer interface {
+	Request(listener, route, pool, backend string, status int, ttfb, total time.Duration, retries int)
 }
 
 // New returns a server for the listener called name. It does no I/O; call Serve.
@@ -86,8 +95,37 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		plainError(w, http.StatusBadRequest, "cannot read request body")
 		return
 	}
-	s.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex)))
+	if s.Observer == nil {
+		s.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex)))
+		return
+	}
+	start, sw := time.Now(), &statusWriter{ResponseWriter: w}
+	s.proxy.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex)))
+	s.Observer.Request(s.name, rt.Name, rt.Pool.Name, ex.backend, sw.status, ex.ttfb, time.Since(start), max(len(ex.req.Tried)-1, 0))
 }
+
+// statusWriter remembers the status sent to the client, for the Observer.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the connection (flush, hijack for upgrades).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	status := http.StatusBadGateway

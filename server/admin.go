@@ -19,6 +19,7 @@ import (
 // Operations is the admin listener: the API, the dashboard and /metrics. It is bound once
 // at start; a reload that changes the admin block takes effect at the next start.
 type Operations struct {
+	srv     *Server
 	Admin   *admin.Admin
 	Metrics *metrics.Metrics
 	http    *http.Server
@@ -26,12 +27,13 @@ type Operations struct {
 }
 
 // StartOperations opens the admin listener of the configuration in force (admin.listen)
-// and serves it. It returns nil and no error when admin.listen is empty. configPath is the
-// file that ?persist=true writes; empty refuses persisting.
+// and serves it. With admin.listen empty nothing is opened, but the Operations still record
+// reloads (history, metrics). configPath is the file that ?persist=true writes; empty
+// refuses persisting.
 func (s *Server) StartOperations(configPath string) (*Operations, error) {
 	ac := s.rt.Snapshot().Config.Admin
 	if ac.Listen == "" {
-		return nil, nil
+		return s.newOperations("", configPath), nil
 	}
 	token, err := readToken(ac)
 	if err != nil {
@@ -41,22 +43,22 @@ func (s *Server) StartOperations(configPath string) (*Operations, error) {
 	if err != nil {
 		return nil, fmt.Errorf("admin listener: %w", err)
 	}
-	return s.serveOperations(ln, token, configPath), nil
-}
-
-func (s *Server) serveOperations(ln net.Listener, token, configPath string) *Operations {
-	m := metrics.New(s.rt.Snapshot)
-	a := admin.New(admin.Options{Applier: s, Snapshots: s.rt.Snapshot, Metrics: m, Token: token,
-		ConfigPath: configPath, Logger: s.logger})
-	a.Observe("startup")
-	o := &Operations{Admin: a, Metrics: m, ln: ln, http: &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second}}
+	o := s.newOperations(token, configPath)
+	o.ln, o.http = ln, &http.Server{Handler: o.Admin, ReadHeaderTimeout: 10 * time.Second}
 	s.logger.Info("admin listening", "addr", ln.Addr().String())
 	go func() {
 		if err := o.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.logger.Error("admin listener stopped", "err", err)
 		}
 	}()
-	return o
+	return o, nil
+}
+
+func (s *Server) newOperations(token, configPath string) *Operations {
+	a := admin.New(admin.Options{Applier: s, Snapshots: s.rt.Snapshot, Metrics: s.metrics, Token: token,
+		ConfigPath: configPath, Logger: s.logger})
+	a.Observe("startup")
+	return &Operations{srv: s, Admin: a, Metrics: s.metrics}
 }
 
 // readToken reads admin.token_file; a listener reachable from other hosts needs one.
@@ -90,14 +92,31 @@ func loopback(hostport string) bool {
 	return err == nil && ip.IsLoopback()
 }
 
-// Addr is the admin listener's bound address.
-func (o *Operations) Addr() net.Addr { return o.ln.Addr() }
+// Addr is the admin listener's bound address, or nil when there is none.
+func (o *Operations) Addr() net.Addr {
+	if o.ln == nil {
+		return nil
+	}
+	return o.ln.Addr()
+}
 
 // Shutdown stops the admin listener, letting requests in progress finish until ctx ends.
-// A nil *Operations is a no-op, so callers need not check whether admin was configured.
+// Without an admin listener (or on a nil *Operations) it does nothing.
 func (o *Operations) Shutdown(ctx context.Context) error {
-	if o == nil {
+	if o == nil || o.http == nil {
 		return nil
 	}
 	return o.http.Shutdown(ctx)
+}
+
+// Apply puts a reloaded configuration in force through the admin history, so the history
+// and the reload metrics see it, as coming from source.
+func (o *Operations) Apply(cfg *config.Config, source string) error {
+	_, err := o.Admin.Apply(cfg, source)
+	return err
+}
+
+// Refused records a reload whose configuration never reached Apply (outcome "invalid").
+func (o *Operations) Refused(source, outcome string, err error) {
+	o.Admin.Refused(source, outcome, err)
 }

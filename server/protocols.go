@@ -27,6 +27,7 @@ var protocols = map[string]protocol{
 
 func serveHTTP(s *Server, name string, ln net.Listener) (Service, func() error) {
 	srv := l7.New(name, s.rt.Snapshot, s.transports, s.logger)
+	srv.Observer = s.metrics
 	if n := s.rt.Snapshot().Listeners[name].Config.MaxConnections; n > 0 {
 		ln = limitListener(ln, n)
 	}

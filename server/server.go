@@ -17,6 +17,7 @@ import (
 
 	"github.com/fulcrum-lb/fulcrum/config"
 	"github.com/fulcrum-lb/fulcrum/l7"
+	"github.com/fulcrum-lb/fulcrum/metrics"
 	"github.com/fulcrum-lb/fulcrum/runtime"
 )
 
@@ -31,6 +32,7 @@ type Server struct {
 	rt         *runtime.Runtime
 	transports *l7.Transports
 	logger     *slog.Logger
+	metrics    *metrics.Metrics // fed by the data paths, served by the admin listener
 
 	mu        sync.Mutex // guards listeners and closed
 	listeners map[string]*active
@@ -55,7 +57,9 @@ type listenerKey struct {
 
 // New returns a server with no listeners; Apply opens them.
 func New(logger *slog.Logger) *Server {
-	return &Server{rt: runtime.New(logger), transports: l7.NewTransports(), logger: logger, listeners: map[string]*active{}}
+	s := &Server{rt: runtime.New(logger), transports: l7.NewTransports(), logger: logger, listeners: map[string]*active{}}
+	s.metrics = metrics.New(s.rt.Snapshot)
+	return s
 }
 
 // Runtime returns the runtime the server serves from.

@@ -101,7 +101,7 @@ func cmdRun(args []string, stderr io.Writer) int {
 		return 1
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	return serve(cfg, func() (*config.Config, error) { return config.Load(path) }, logger)
+	return serve(cfg, path, func() (*config.Config, error) { return config.Load(path) }, logger)
 }
 
 func cmdDemo(stdout, stderr io.Writer) int {
@@ -118,7 +118,7 @@ func cmdDemo(stdout, stderr io.Writer) int {
 	defer stop()
 	fmt.Fprint(stdout, demoHelp)
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	return serve(cfg, nil, logger)
+	return serve(cfg, "", nil, logger)
 }
 
 const demoHelp = `fulcrum demo: three backends (alpha, bravo, charlie on 127.0.0.1:9001-9003)
@@ -132,18 +132,25 @@ Stop with Ctrl-C (in-flight requests finish first).
 `
 
 // serve runs cfg until SIGTERM or SIGINT; SIGHUP reloads through reload when it is set.
-func serve(cfg *config.Config, reload func() (*config.Config, error), logger *slog.Logger) int {
+// path is the config file the admin API may persist to ("" for none).
+func serve(cfg *config.Config, path string, reload func() (*config.Config, error), logger *slog.Logger) int {
 	srv := server.New(logger)
-	if err := srv.Apply(cfg); err != nil {
+	err := srv.Apply(cfg)
+	var ops *server.Operations
+	if err == nil {
+		ops, err = srv.StartOperations(path)
+	}
+	if err != nil {
 		logger.Error("cannot start", "err", err)
 		srv.Shutdown(context.Background())
 		return 1
 	}
+	defer ops.Shutdown(context.Background())
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	for sig := range sigs {
 		if sig == syscall.SIGHUP {
-			applyReload(srv, reload, logger)
+			applyReload(srv, ops, reload, logger)
 			continue
 		}
 		logger.Info("shutting down", "signal", sig.String())
@@ -152,13 +159,15 @@ func serve(cfg *config.Config, reload func() (*config.Config, error), logger *sl
 	return shutdown(srv, drainTimeout(srv), logger)
 }
 
-func applyReload(srv *server.Server, reload func() (*config.Config, error), logger *slog.Logger) {
+func applyReload(srv *server.Server, ops *server.Operations, reload func() (*config.Config, error), logger *slog.Logger) {
 	if reload == nil {
 		return
 	}
 	cfg, err := reload()
 	if err == nil {
-		err = srv.Apply(cfg)
+		err = ops.Apply(cfg, "sighup")
+	} else {
+		ops.Refused("sighup", "invalid", err)
 	}
 	if err != nil {
 		logger.Error("reload refused; the running configuration stays", "err", err)
