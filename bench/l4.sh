@@ -1,0 +1,76 @@
+#!/bin/bash
+# L4 side-by-side benchmark: fulcrum vs HAProxy (tcp) and NGINX stream (tcp, udp), in one run.
+# Each proxy is pinned to CPU 1 with one worker; load generator and backends share CPU 0.
+# Headline figures are the proxy's own CPU time per unit of work (from /proc/PID/stat).
+#   1. bulk TCP (iperf3): delegates to ../../shared/bench/l4peers.sh -> proxy_cpu_s/GB
+#   2. short connections (connect, 16-byte echo, close) -> conns/s and proxy CPU µs/conn
+#   3. UDP ping-pong datagrams -> datagrams/s and proxy CPU µs/datagram
+# Needs: apt-get install -y haproxy nginx-light libnginx-mod-stream iperf3. Usage: bench/l4.sh [SECONDS]
+set -u
+T=${1:-5}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+shared=${SHARED:-$repo/../shared/bench}
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+# FULCRUM=/path/to/binary skips building fulcrum.
+if [ -n "${FULCRUM:-}" ]; then cp "$FULCRUM" "$tmp/fulcrum"; else (cd "$repo" && go build -o "$tmp/fulcrum" ./cmd/fulcrum) || exit 1; fi
+(cd "$repo" && go build -o "$tmp/l4load" ./bench/l4load) || exit 1
+cat > "$tmp/fulcrum.yaml" <<YAML
+listeners:
+  - {name: bulk, protocol: tcp, listen: 127.0.0.1:7085, routes: [{pool: iperf}]}
+  - {name: short, protocol: tcp, listen: 127.0.0.1:7185, routes: [{pool: echo}]}
+  - {name: dgram, protocol: udp, listen: 127.0.0.1:7185, routes: [{pool: echo}]}
+pools:
+  - {name: iperf, backends: [{address: 127.0.0.1:5201}]}
+  - {name: echo, backends: [{address: 127.0.0.1:7900}]}
+YAML
+cat > "$tmp/haproxy.cfg" <<CFG
+global
+  nbthread 1
+defaults
+  mode tcp
+  timeout connect 2s
+  timeout client 30s
+  timeout server 30s
+frontend short
+  bind 127.0.0.1:7181
+  default_backend echo
+backend echo
+  server e 127.0.0.1:7900
+CFG
+cat > "$tmp/nginx.conf" <<CFG
+load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+worker_processes 1;
+pid $tmp/nginx.pid;
+error_log $tmp/nginx.err;
+events { worker_connections 4096; }
+stream {
+  server { listen 127.0.0.1:7182; proxy_pass 127.0.0.1:7900; }
+  server { listen 127.0.0.1:7182 udp; proxy_pass 127.0.0.1:7900; proxy_responses 1; proxy_timeout 30s; }
+}
+CFG
+cpu() { local t=0; for p in $1 $(pgrep -P "$1" 2>/dev/null); do
+    [ -r /proc/$p/stat ] && t=$((t + $(awk '{print $14+$15}' /proc/$p/stat))); done; echo $t; }
+measure() { # name mode port pid workers
+  local c0=$(cpu "$4")
+  local out=$(taskset -c 0 "$tmp/l4load" "$2" 127.0.0.1:"$3" "$5" "$T")
+  local c1=$(cpu "$4")
+  local ops=$(echo "$out" | sed -n 's/.*_ops=\([0-9]*\).*/\1/p')
+  local us=$(awk -v t=$((c1-c0)) -v n="${ops:-0}" -v hz=$(getconf CLK_TCK) 'BEGIN{ if (n>0) printf "%.1f", t/hz*1e6/n; else print "-" }')
+  printf '%-8s %-4s %-28s proxy_cpu_us/op=%s\n' "$1" "$2" "$out" "$us"
+}
+echo "== bulk TCP (iperf3, via shared/bench/l4peers.sh)"
+T=$T bash "$shared/l4peers.sh" "$tmp/fulcrum run -c $tmp/fulcrum.yaml"
+echo "== short connections and UDP datagrams"
+taskset -c 0 "$tmp/l4load" echo 127.0.0.1:7900 & pids+=($!)
+GOMAXPROCS=1 taskset -c 1 "$tmp/fulcrum" run -c "$tmp/fulcrum.yaml" >/dev/null 2>&1 & fpid=$!; pids+=($fpid)
+taskset -c 1 haproxy -f "$tmp/haproxy.cfg" -db >/dev/null 2>&1 & hpid=$!; pids+=($hpid)
+taskset -c 1 nginx -c "$tmp/nginx.conf" -g 'daemon off;' & npid=$!; pids+=($npid)
+sleep 1
+measure haproxy tcp 7181 $hpid 8
+measure nginx tcp 7182 $npid 8
+measure fulcrum tcp 7185 $fpid 8
+measure nginx udp 7182 $npid 8
+measure fulcrum udp 7185 $fpid 8
