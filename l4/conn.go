@@ -61,7 +61,7 @@ func (s *Stream) serve(c *conn, l *runtime.Listener) {
 		s.reject(c, err)
 		return
 	}
-	r := s.route(l, o.sni)
+	r := s.route(l, o.sni, o.src.Addr())
 	if r == nil {
 		s.stats.refused.Add(1)
 		s.logger.Info("l4: no route", "listener", s.name, "client", o.src, "sni", o.sni)

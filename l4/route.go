@@ -1,6 +1,7 @@
 package l4
 
 import (
+	"net/netip"
 	"sync/atomic"
 
 	"github.com/fulcrum-lb/fulcrum/route"
@@ -11,9 +12,9 @@ import (
 // match the server name (a route without `sni` matches any name, and is the only kind that
 // matches a hello without one); on tcp listeners the first route that matches an empty
 // request, normally the route without `match`.
-func (s *Stream) route(l *runtime.Listener, serverName string) *runtime.Route {
+func (s *Stream) route(l *runtime.Listener, serverName string, client netip.Addr) *runtime.Route {
 	if s.mode == TCP {
-		return l.Route(noRequest{})
+		return l.Route(connRequest{client})
 	}
 	t := s.routes.table(l)
 	for i, pats := range t.patterns {
@@ -36,13 +37,16 @@ func matchSNI(pats []route.HostPattern, name string) bool {
 	return false
 }
 
-// noRequest is the empty request tcp listeners route with.
-type noRequest struct{}
+// connRequest is what an L4 connection offers the matchers: only the client's address
+// (after PROXY protocol); host, path, method, headers and query are empty.
+type connRequest struct{ client netip.Addr }
 
-func (noRequest) Host() string                 { return "" }
-func (noRequest) Path() string                 { return "" }
-func (noRequest) Method() string               { return "" }
-func (noRequest) Header(string) (string, bool) { return "", false }
+func (connRequest) Host() string                 { return "" }
+func (connRequest) Path() string                 { return "" }
+func (connRequest) Method() string               { return "" }
+func (connRequest) Header(string) (string, bool) { return "", false }
+func (connRequest) Query(string) (string, bool)  { return "", false }
+func (r connRequest) Client() netip.Addr         { return r.client }
 
 // sniCache holds the SNI patterns compiled for the last snapshot's listener; a connection
 // that sees a newer listener recompiles them once. Reads take no lock.

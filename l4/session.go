@@ -33,7 +33,7 @@ func (d *Datagram) newSession(from netip.AddrPort) *session {
 	if d.closing.Load() || l == nil || len(d.sessions) >= maxSessions(l) {
 		return nil
 	}
-	r := l.Route(noRequest{})
+	r := l.Route(connRequest{from.Addr()})
 	if r == nil {
 		return nil
 	}
