@@ -1,0 +1,184 @@
+package h1
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"sync"
+	"time"
+)
+
+// Dialer opens connections to backends; *net.Dialer satisfies it.
+type Dialer interface {
+	DialContext(ctx context.Context, network, address string) (net.Conn, error)
+}
+
+// BackendConn is one connection to a backend with its buffers. One request/response exchange
+// owns it at a time: take it with Pool.Get, give it back with Pool.Put when the response was
+// read to its end and allowed reuse, or Close it otherwise.
+type BackendConn struct {
+	net.Conn
+	Addr string        // the address it was dialed with, the pool key
+	R    *bufio.Reader // read responses from here, never from Conn directly
+	W    *bufio.Writer // write requests here, then Flush
+}
+
+// PoolConfig configures a Pool. Zero fields take defaults.
+type PoolConfig struct {
+	Dialer         Dialer           // default: &net.Dialer{Timeout: 5 * time.Second}
+	MaxIdlePerAddr int              // idle connections kept per backend; default 32
+	IdleTimeout    time.Duration    // an idle connection older than this is closed; default 60s
+	BufferSize     int              // size of R and W; default 16 KiB
+	Now            func() time.Time // clock; default time.Now
+}
+
+// Pool keeps idle keep-alive connections to backends, keyed by address, most recently used
+// first. It runs no goroutine: expired connections are closed when Get meets them.
+// A Pool is safe for concurrent use; Get and Put take a per-address mutex for a few
+// instructions, never across I/O other than closing a discarded connection.
+type Pool struct {
+	cfg   PoolConfig
+	addrs sync.Map // string → *addrPool
+}
+
+type addrPool struct {
+	mu   sync.Mutex // guards idle
+	idle []idleConn // oldest first
+}
+
+type idleConn struct {
+	c     *BackendConn
+	since time.Time
+}
+
+// NewPool returns an empty pool; it does no I/O.
+func NewPool(cfg PoolConfig) *Pool {
+	if cfg.Dialer == nil {
+		cfg.Dialer = &net.Dialer{Timeout: 5 * time.Second}
+	}
+	cfg.MaxIdlePerAddr = orDefault(cfg.MaxIdlePerAddr, 32)
+	cfg.BufferSize = orDefault(cfg.BufferSize, DefaultMaxHeadBytes)
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 60 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Pool{cfg: cfg}
+}
+
+// Get returns an idle connection to addr that is still open, or dials a new one. reused tells
+// which: a request on a reused connection may fail because the backend closed it meanwhile,
+// and only an idempotent request should then be retried.
+func (p *Pool) Get(ctx context.Context, addr string) (c *BackendConn, reused bool, err error) {
+	for {
+		c := p.popIdle(addr)
+		if c == nil {
+			break
+		}
+		if stillOpen(c) {
+			return c, true, nil
+		}
+		c.Close()
+	}
+	conn, err := p.cfg.Dialer.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, false, err
+	}
+	return &BackendConn{
+		Conn: conn,
+		Addr: addr,
+		R:    bufio.NewReaderSize(conn, p.cfg.BufferSize),
+		W:    bufio.NewWriterSize(conn, p.cfg.BufferSize),
+	}, false, nil
+}
+
+// popIdle takes the most recently used idle connection, closing expired ones on the way.
+func (p *Pool) popIdle(addr string) *BackendConn {
+	v, ok := p.addrs.Load(addr)
+	if !ok {
+		return nil
+	}
+	ap := v.(*addrPool)
+	deadline := p.cfg.Now().Add(-p.cfg.IdleTimeout)
+	ap.mu.Lock()
+	expired := ap.dropExpired(deadline)
+	var c *BackendConn
+	if n := len(ap.idle); n > 0 {
+		c = ap.idle[n-1].c
+		ap.idle = ap.idle[:n-1]
+	}
+	ap.mu.Unlock()
+	closeAll(expired)
+	return c
+}
+
+// dropExpired removes the idle connections that went idle before deadline and returns them.
+// The caller holds ap.mu.
+func (ap *addrPool) dropExpired(deadline time.Time) []idleConn {
+	n := 0
+	for n < len(ap.idle) && ap.idle[n].since.Before(deadline) {
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	expired := append([]idleConn(nil), ap.idle[:n]...)
+	ap.idle = append(ap.idle[:0], ap.idle[n:]...)
+	return expired
+}
+
+func closeAll(conns []idleConn) {
+	for _, ic := range conns {
+		ic.c.Close()
+	}
+}
+
+// stillOpen reports whether an idle connection has neither been closed by the backend nor sent
+// unsolicited bytes.
+func stillOpen(c *BackendConn) bool {
+	return c.R.Buffered() == 0 && !unusable(c.Conn)
+}
+
+// Put returns a connection for reuse after a complete exchange. When the address already keeps
+// MaxIdlePerAddr idle connections, the oldest is closed.
+func (p *Pool) Put(c *BackendConn) {
+	v, _ := p.addrs.LoadOrStore(c.Addr, &addrPool{})
+	ap := v.(*addrPool)
+	ap.mu.Lock()
+	var evicted *BackendConn
+	if len(ap.idle) >= p.cfg.MaxIdlePerAddr {
+		evicted = ap.idle[0].c
+		ap.idle = append(ap.idle[:0], ap.idle[1:]...)
+	}
+	ap.idle = append(ap.idle, idleConn{c: c, since: p.cfg.Now()})
+	ap.mu.Unlock()
+	if evicted != nil {
+		evicted.Close()
+	}
+}
+
+// IdleCount returns how many idle connections the pool keeps for addr.
+func (p *Pool) IdleCount(addr string) int {
+	v, ok := p.addrs.Load(addr)
+	if !ok {
+		return 0
+	}
+	ap := v.(*addrPool)
+	ap.mu.Lock()
+	defer ap.mu.Unlock()
+	return len(ap.idle)
+}
+
+// CloseIdle closes every idle connection, for shutdown or when a backend leaves.
+func (p *Pool) CloseIdle() {
+	p.addrs.Range(func(_, v any) bool {
+		ap := v.(*addrPool)
+		ap.mu.Lock()
+		idle := ap.idle
+		ap.idle = nil
+		ap.mu.Unlock()
+		closeAll(idle)
+		return true
+	})
+}
