@@ -18,7 +18,6 @@ import (
 	"github.com/fulcrum-lb/fulcrum/admin"
 	"github.com/fulcrum-lb/fulcrum/config"
 	"github.com/fulcrum-lb/fulcrum/demo"
-	"github.com/fulcrum-lb/fulcrum/metrics"
 	"github.com/fulcrum-lb/fulcrum/server"
 )
 
@@ -94,7 +93,7 @@ func (f *fixture) start(data string) {
 		f.srv.Shutdown(ctx)
 	})
 	rt := f.srv.Runtime()
-	f.admin = admin.New(admin.Options{Applier: f.srv, Snapshots: rt.Snapshot, Metrics: metrics.New(rt.Snapshot),
+	f.admin = admin.New(admin.Options{Applier: f.srv, Snapshots: rt.Snapshot, Metrics: f.srv.Metrics(),
 		ConfigPath: f.configPath, Logger: logger})
 	f.admin.Observe("startup")
 	f.api = httptest.NewServer(f.admin)

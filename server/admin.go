@@ -92,6 +92,9 @@ func loopback(hostport string) bool {
 	return err == nil && ip.IsLoopback()
 }
 
+// Metrics returns the metrics the data paths feed.
+func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
+
 // Addr is the admin listener's bound address, or nil when there is none.
 func (o *Operations) Addr() net.Addr {
 	if o.ln == nil {
