@@ -15,6 +15,8 @@ type Config struct {
 	Admin     Admin      `yaml:"admin"`
 	Listeners []Listener `yaml:"listeners"`
 	Pools     []Pool     `yaml:"pools"`
+	// GeoIP names the MaxMind database that `match.geo` conditions look client addresses up in.
+	GeoIP *GeoIP `yaml:"geoip,omitempty"`
 
 	// Warnings are things that are legal but probably not meant (a route that can never
 	// match, a pool no route uses). Parse fills them in; they are not written by Marshal.
@@ -51,6 +53,8 @@ type Listener struct {
 	MaxSessions int `yaml:"max_sessions,omitempty"`
 	// SessionIdle ends a udp session with no datagram either way for this long; 0 means 30s.
 	SessionIdle Duration `yaml:"session_idle,omitempty"`
+	// TLS holds the certificates of an https listener.
+	TLS *ListenerTLS `yaml:"tls,omitempty"`
 }
 
 // ListenerTimeouts bound the client side of a listener.
@@ -63,17 +67,35 @@ type ListenerTimeouts struct {
 type Route struct {
 	Name  string `yaml:"name"` // default: "<listener>/<index>"
 	Match *Match `yaml:"match,omitempty"`
-	Pool  string `yaml:"pool"`
+	// Pool receives matching requests. It is required unless Split, Redirect or Respond is set.
+	Pool string `yaml:"pool,omitempty"`
+	// Split shares requests among pools by weight instead of Pool.
+	Split []SplitTarget `yaml:"split,omitempty"`
+	// SplitSticky keeps each client address on one split target (a hash of the address).
+	SplitSticky bool `yaml:"split_sticky,omitempty"`
+	// Mirror sends a copy of a share of requests to another pool and discards its answer.
+	Mirror          *Mirror     `yaml:"mirror,omitempty"`
+	RequestHeaders  *HeaderEdit `yaml:"request_headers,omitempty"`
+	ResponseHeaders *HeaderEdit `yaml:"response_headers,omitempty"`
+	Rewrite         *Rewrite    `yaml:"rewrite,omitempty"`
+	// Redirect answers with a redirect instead of proxying.
+	Redirect *Redirect `yaml:"redirect,omitempty"`
+	// Respond answers with a fixed status and body instead of proxying.
+	Respond *Respond `yaml:"respond,omitempty"`
 }
 
 // Match holds conditions that must all hold for a route to match. Empty fields match anything.
 type Match struct {
-	Host       []string          `yaml:"host,omitempty"`        // exact or "*.suffix", case-insensitive, port ignored
-	Path       string            `yaml:"path,omitempty"`        // exact
-	PathPrefix string            `yaml:"path_prefix,omitempty"` // segment-aware prefix
-	Method     []string          `yaml:"method,omitempty"`
-	Headers    map[string]string `yaml:"headers,omitempty"` // name → exact value
-	SNI        []string          `yaml:"sni,omitempty"`     // tls listeners: exact or "*.suffix"
+	Host       []string               `yaml:"host,omitempty"`        // exact or "*.suffix", case-insensitive, port ignored
+	Path       string                 `yaml:"path,omitempty"`        // exact
+	PathPrefix string                 `yaml:"path_prefix,omitempty"` // segment-aware prefix
+	Method     []string               `yaml:"method,omitempty"`
+	Headers    map[string]StringMatch `yaml:"headers,omitempty"`     // name → exact value, or {regex|present|absent}
+	SNI        []string               `yaml:"sni,omitempty"`         // tls listeners: exact or "*.suffix"
+	PathRegex  string                 `yaml:"path_regex,omitempty"`  // RE2, unanchored unless written with ^ and $
+	Query      map[string]StringMatch `yaml:"query,omitempty"`       // query parameter → same forms as headers
+	ClientCIDR []netip.Prefix         `yaml:"client_cidr,omitempty"` // the client address (after trusted XFF) is in one
+	Geo        *GeoMatch              `yaml:"geo,omitempty"`         // needs top-level geoip
 }
 
 // Pool is a set of interchangeable backends and how to choose among them.
@@ -100,6 +122,12 @@ type Pool struct {
 	// SendProxyProtocol is v1 or v2 to open every connection to a backend of a tcp or tls
 	// listener with a PROXY protocol header naming the client; empty sends none.
 	SendProxyProtocol string `yaml:"send_proxy_protocol,omitempty"`
+	// Affinity pins a client to one backend with a signed cookie.
+	Affinity *Affinity `yaml:"affinity,omitempty"`
+	// TLS makes connections to the backends TLS.
+	TLS *BackendTLS `yaml:"tls,omitempty"`
+	// Protocol is how HTTP reaches the backends: h1 (default), h2 (needs tls) or h2c.
+	Protocol string `yaml:"protocol,omitempty"`
 }
 
 // Backend is one server in a pool.
@@ -115,7 +143,7 @@ type Backend struct {
 // are filled in only when Type is http or tcp; Path, Host, ExpectStatus and ExpectBody
 // apply to http only.
 type HealthCheck struct {
-	Type         string   `yaml:"type"`                    // http | tcp | none (default)
+	Type         string   `yaml:"type"`                    // http | tcp | grpc | none (default)
 	Path         string   `yaml:"path,omitempty"`          // http; default /
 	Host         string   `yaml:"host,omitempty"`          // http Host header; default the backend address
 	Port         int      `yaml:"port,omitempty"`          // check this port instead of the backend's
@@ -125,6 +153,7 @@ type HealthCheck struct {
 	Fall         int      `yaml:"fall,omitempty"`          // default 3
 	ExpectStatus []string `yaml:"expect_status,omitempty"` // "200", "200-399"; default ["200-399"]
 	ExpectBody   string   `yaml:"expect_body,omitempty"`   // substring the body must contain
+	Service      string   `yaml:"service,omitempty"`       // grpc: the grpc.health.v1 service name; default ""
 }
 
 // Outlier configures passive outlier detection (ejection on observed failures).

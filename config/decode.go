@@ -28,6 +28,12 @@ const extensionPrefix = "x-"
 
 var textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
 
+// scalarSetter is a struct type that may also be written as a plain scalar (a header
+// match's exact value); written as a mapping it is decoded field by field as usual.
+type scalarSetter interface{ SetScalar(text string) }
+
+var scalarSetterType = reflect.TypeFor[scalarSetter]()
+
 // textTypeNames describes text types whose UnmarshalText errors do not say what they
 // want; other types' errors are shown as they are.
 var textTypeNames = map[reflect.Type]string{
@@ -46,6 +52,10 @@ func (d *decoder) decode(node ast.Node, v reflect.Value, path, what string) {
 	}
 	if reflect.PointerTo(v.Type()).Implements(textUnmarshalerType) {
 		d.decodeText(node, v, path)
+		return
+	}
+	if text, ok := scalarText(node); ok && reflect.PointerTo(v.Type()).Implements(scalarSetterType) {
+		v.Addr().Interface().(scalarSetter).SetScalar(text)
 		return
 	}
 	switch v.Kind() {

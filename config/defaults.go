@@ -85,7 +85,7 @@ func defaultAlgorithmOptions(c *checker, path string, p *Pool) {
 // defaultHealthCheck fills the check's settings when it is active (http or tcp).
 func defaultHealthCheck(c *checker, path string, h *HealthCheck) {
 	setDefault(c, childPath(path, "type"), &h.Type, "none")
-	if h.Type != "http" && h.Type != "tcp" {
+	if h.Type != "http" && h.Type != "tcp" && h.Type != "grpc" {
 		return
 	}
 	durationDefault(c, childPath(path, "interval"), &h.Interval, 5*time.Second)

@@ -14,6 +14,8 @@ func validate(c *checker, cfg *Config) {
 	validateAdmin(c, cfg.Admin)
 	validateListeners(c, cfg)
 	validatePools(c, cfg.Pools)
+	validatePolicy(c, cfg)
+	validateL4(c, cfg)
 	warnUnusedPools(c, cfg)
 }
 

@@ -139,7 +139,9 @@ func validateRoutes(c *checker, path string, l *Listener, proto protocolInfo, kn
 		if c.has(childPath(rp, "name")) { // default names are unique when listener names are
 			checkUniqueName(c, rp, "route", r.Name, names)
 		}
-		checkRoutePool(c, rp, r.Pool, pools)
+		if !r.answersItself() {
+			checkRoutePool(c, rp, r.Pool, pools)
+		}
 		if r.Match != nil {
 			validateMatch(c, childPath(rp, "match"), r.Match, l.Protocol, proto, known)
 		}
@@ -155,7 +157,7 @@ func validateRoutes(c *checker, path string, l *Listener, proto protocolInfo, kn
 // isEmpty reports whether m matches every request (nil or no conditions).
 func (m *Match) isEmpty() bool {
 	return m == nil || (len(m.Host) == 0 && m.Path == "" && m.PathPrefix == "" && len(m.Method) == 0 &&
-		len(m.Headers) == 0 && len(m.SNI) == 0)
+		len(m.Headers) == 0 && len(m.SNI) == 0 && !m.hasPolicyConditions())
 }
 
 // checkRoutePool reports a route whose pool is missing or not defined.

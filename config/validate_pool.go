@@ -160,7 +160,7 @@ func isPrime(n int) bool {
 }
 
 // healthCheckTypes are the active health check kinds.
-var healthCheckTypes = []string{"http", "tcp", "none"}
+var healthCheckTypes = []string{"http", "tcp", "grpc", "none"}
 
 // validateHealthCheck checks an active health check. With type none every other setting
 // is ignored, which earns a warning; settings for http only are errors on tcp.
@@ -174,7 +174,7 @@ func validateHealthCheck(c *checker, path string, h HealthCheck) {
 	}
 	checkHealthTiming(c, path, h)
 	checkRange(c, childPath(path, "port"), h.Port, 0, 65535)
-	if h.Type == "tcp" {
+	if h.Type == "tcp" || h.Type == "grpc" {
 		checkNoHTTPSettings(c, path, h)
 		return
 	}
@@ -217,7 +217,7 @@ func httpOnlyHealthSettings(h HealthCheck) []string {
 // checkNoHTTPSettings reports http-only settings on a tcp check.
 func checkNoHTTPSettings(c *checker, path string, h HealthCheck) {
 	for _, key := range httpOnlyHealthSettings(h) {
-		c.errorf(childPath(path, key), "health_check.%s only applies to type http, not tcp", key)
+		c.errorf(childPath(path, key), "health_check.%s only applies to type http, not %s", key, h.Type)
 	}
 }
 

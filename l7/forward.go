@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/netip"
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/balance"
@@ -22,7 +23,9 @@ type exchangeKey struct{}
 // body kept for replay. It belongs to the request's goroutine.
 type exchange struct {
 	pool       *runtime.Pool
+	route      *runtime.Route
 	trusted    bool
+	affinity   affinityState
 	req        balance.Request
 	tried      [4]int
 	body       []byte        // the whole body when replayable
@@ -32,11 +35,11 @@ type exchange struct {
 	ttfb       time.Duration // time to the last attempt's response head
 }
 
-func newExchange(r *http.Request, l *runtime.Listener, p *runtime.Pool) (*exchange, error) {
-	client := clientAddr(r)
-	ex := &exchange{pool: p, trusted: l.Trusted(client)}
+func newExchange(r *http.Request, rt *runtime.Route, p *runtime.Pool, client netip.Addr, trusted bool) (*exchange, error) {
+	ex := &exchange{pool: p, route: rt, trusted: trusted}
 	ex.req.Tried = ex.tried[:0]
 	ex.req.Key, ex.req.HasKey = hashKey(p, r, client)
+	ex.affinity = readAffinity(r, p)
 	return ex, ex.takeBody(r, limitOr(p.Config.RetryBodyLimit, 64<<10))
 }
 
@@ -54,7 +57,9 @@ func (ex *exchange) takeBody(r *http.Request, limit int) error {
 		ex.replayable = true
 		return nil
 	}
-	if r.ContentLength > int64(limit) {
+	if r.ContentLength > int64(limit) || (r.ContentLength < 0 && r.ProtoMajor >= 2) {
+		// Too large, or an HTTP/2 stream of unknown length (gRPC streaming): never wait
+		// for the whole body before forwarding.
 		ex.streamBody(r, nil)
 		return nil
 	}
@@ -111,7 +116,7 @@ func (a *attempts) RoundTrip(out *http.Request) (*http.Response, error) {
 	tr := a.transports.For(ex.pool)
 	var lastErr error
 	for attempt := 0; ; attempt++ {
-		i := ex.pool.Pick(&ex.req)
+		i := ex.pick()
 		if i < 0 {
 			return nil, orNoBackend(lastErr)
 		}
@@ -163,7 +168,8 @@ func (ex *exchange) try(tr http.RoundTripper, out *http.Request, i, attempt int)
 // from trusted proxies), Via, and the client's Host kept as is.
 func rewrite(pr *httputil.ProxyRequest) {
 	ex := pr.In.Context().Value(exchangeKey{}).(*exchange)
-	pr.Out.URL.Scheme, pr.Out.URL.Host = "http", ex.pool.Name
+	pr.Out.URL.Scheme, pr.Out.URL.Host = backendScheme(ex.pool), ex.pool.Name
+	applyRewrite(pr.Out, ex.route.Action)
 	if ex.trusted {
 		pr.Out.Header["X-Forwarded-For"] = pr.In.Header["X-Forwarded-For"]
 	}
@@ -173,6 +179,16 @@ func rewrite(pr *httputil.ProxyRequest) {
 		keepHeader(pr, "X-Forwarded-Host")
 	}
 	pr.Out.Header.Add("Via", viaValue(pr.In))
+	ex.route.Action.RequestHeaders.Apply(pr.Out.Header)
+}
+
+// modifyResponse applies the route's response header edits and (re)issues the affinity
+// cookie when the backend that answered is not the one the client's cookie named.
+func modifyResponse(resp *http.Response) error {
+	ex := resp.Request.Context().Value(exchangeKey{}).(*exchange)
+	ex.route.Action.ResponseHeaders.Apply(resp.Header)
+	ex.affinity.issue(resp.Header, ex.pool, time.Now())
+	return nil
 }
 
 func keepHeader(pr *httputil.ProxyRequest, name string) {

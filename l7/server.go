@@ -28,6 +28,9 @@ type Server struct {
 	logger *slog.Logger
 	proxy  *httputil.ReverseProxy
 	http   *http.Server
+	// mirrors sends shadow copies; certs serves an https listener's certificates.
+	mirrors *mirrors
+	certs   *certCache
 
 	// Observer, when set before Serve, is told about every proxied request.
 	Observer Observer
@@ -41,12 +44,13 @@ type Observer interface {
 
 // New returns a server for the listener called name. It does no I/O; call Serve.
 func New(name string, snaps Snapshots, transports *Transports, logger *slog.Logger) *Server {
-	s := &Server{name: name, snaps: snaps, logger: logger}
+	s := &Server{name: name, snaps: snaps, logger: logger, mirrors: newMirrors(transports, logger)}
 	s.proxy = &httputil.ReverseProxy{
-		Rewrite:      rewrite,
-		Transport:    &attempts{transports: transports},
-		ErrorHandler: s.proxyError,
-		ErrorLog:     slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+		Rewrite:        rewrite,
+		ModifyResponse: modifyResponse,
+		Transport:      &attempts{transports: transports},
+		ErrorHandler:   s.proxyError,
+		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 	}
 	lc := snaps().Listeners[name].Config
 	s.http = &http.Server{
@@ -54,8 +58,17 @@ func New(name string, snaps Snapshots, transports *Transports, logger *slog.Logg
 		ReadHeaderTimeout: orDefault(lc.Timeouts.ReadHeader.Duration, 10*time.Second),
 		IdleTimeout:       orDefault(lc.Timeouts.Idle.Duration, 90*time.Second),
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+		Protocols:         cleartextProtocols(),
 	}
 	return s
+}
+
+// cleartextProtocols serves HTTP/1.1 and HTTP/2 with prior knowledge (h2c) on one port.
+func cleartextProtocols() *http.Protocols {
+	p := new(http.Protocols)
+	p.SetHTTP1(true)
+	p.SetUnencryptedHTTP2(true)
+	return p
 }
 
 // Serve accepts connections on ln until Shutdown; it returns nil after a graceful shutdown.
@@ -85,23 +98,29 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		plainError(w, http.StatusServiceUnavailable, "listener is being removed")
 		return
 	}
-	rt := l.Route(view{r})
+	client, trusted := effectiveClient(r, l, clientAddr(r))
+	rt := l.Route(view{r: r, client: client})
 	if rt == nil {
 		plainError(w, http.StatusNotFound, "no route matches this request")
 		return
 	}
-	ex, err := newExchange(r, l, rt.Pool)
+	if answered(w, r, rt.Action) {
+		return
+	}
+	p := choosePool(rt, client)
+	ex, err := newExchange(r, rt, p, client, trusted)
 	if err != nil {
 		plainError(w, http.StatusBadRequest, "cannot read request body")
 		return
 	}
+	s.mirrors.maybe(r, rt, ex)
 	if s.Observer == nil {
 		s.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex)))
 		return
 	}
 	start, sw := time.Now(), &statusWriter{ResponseWriter: w}
 	s.proxy.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex)))
-	s.Observer.Request(s.name, rt.Name, rt.Pool.Name, ex.backend, sw.status, ex.ttfb, time.Since(start), max(len(ex.req.Tried)-1, 0))
+	s.Observer.Request(s.name, rt.Name, p.Name, ex.backend, sw.status, ex.ttfb, time.Since(start), max(len(ex.req.Tried)-1, 0))
 }
 
 // statusWriter remembers the status sent to the client, for the Observer.

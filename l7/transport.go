@@ -8,6 +8,7 @@ import (
 
 	"github.com/fulcrum-lb/fulcrum/config"
 	"github.com/fulcrum-lb/fulcrum/runtime"
+	"github.com/fulcrum-lb/fulcrum/tlsconf"
 )
 
 // Transports keeps one keep-alive connection pool per backend pool. It outlives snapshots: a
@@ -17,8 +18,24 @@ type Transports struct {
 }
 
 type poolTransport struct {
+	key transportKey
+	t   *http.Transport
+}
+
+// transportKey is what a pool's transport is built from; a change builds a new one.
+type transportKey struct {
 	timeouts config.PoolTimeouts
-	t        *http.Transport
+	tls      config.BackendTLS
+	hasTLS   bool
+	protocol string
+}
+
+func keyOf(pc config.Pool) transportKey {
+	k := transportKey{timeouts: pc.Timeouts, protocol: pc.Protocol}
+	if pc.TLS != nil {
+		k.tls, k.hasTLS = *pc.TLS, true
+	}
+	return k
 }
 
 // NewTransports returns an empty set.
@@ -27,10 +44,11 @@ func NewTransports() *Transports { return &Transports{} }
 // For returns the transport for p, building one when p is new or its timeouts changed.
 // The common case is one lock-free map load.
 func (ts *Transports) For(p *runtime.Pool) *http.Transport {
-	if v, ok := ts.m.Load(p.Name); ok && v.(*poolTransport).timeouts == p.Config.Timeouts {
+	key := keyOf(p.Config)
+	if v, ok := ts.m.Load(p.Name); ok && v.(*poolTransport).key == key {
 		return v.(*poolTransport).t
 	}
-	pt := &poolTransport{timeouts: p.Config.Timeouts, t: newTransport(p.Config.Timeouts)}
+	pt := &poolTransport{key: key, t: newTransport(p.Config)}
 	if old, loaded := ts.m.Swap(p.Name, pt); loaded {
 		old.(*poolTransport).t.CloseIdleConnections()
 	}
@@ -45,9 +63,14 @@ func (ts *Transports) CloseIdle() {
 	})
 }
 
-func newTransport(t config.PoolTimeouts) *http.Transport {
+// newTransport builds a pool's transport: HTTP/1.1 (h1), HTTP/2 over TLS (h2) or HTTP/2
+// with prior knowledge (h2c), with TLS when the pool has tls. A CA file that no longer
+// loads (validated at config time) leaves the transport on the system roots and logs
+// nothing here; the handshake errors then say why.
+func newTransport(pc config.Pool) *http.Transport {
+	t := pc.Timeouts
 	d := &net.Dialer{Timeout: orDefault(t.Connect.Duration, 2*time.Second), KeepAlive: 30 * time.Second}
-	return &http.Transport{
+	tr := &http.Transport{
 		Proxy:                 nil, // never an environment proxy
 		DialContext:           d.DialContext,
 		MaxIdleConns:          0,
@@ -56,5 +79,18 @@ func newTransport(t config.PoolTimeouts) *http.Transport {
 		ResponseHeaderTimeout: orDefault(t.ResponseHeader.Duration, 30*time.Second),
 		ExpectContinueTimeout: time.Second,
 		DisableCompression:    true,
+		Protocols:             new(http.Protocols),
 	}
+	alpn := []string{"http/1.1"}
+	switch pc.Protocol {
+	case "h2":
+		tr.Protocols.SetHTTP2(true)
+		alpn = []string{"h2"}
+	case "h2c":
+		tr.Protocols.SetUnencryptedHTTP2(true)
+	default:
+		tr.Protocols.SetHTTP1(true)
+	}
+	tr.TLSClientConfig, _ = tlsconf.ClientConfig(pc.TLS, alpn)
+	return tr
 }

@@ -1,12 +1,18 @@
-// Package route holds the request matchers: pure predicates compiled once per snapshot from a
-// route's `match` block and evaluated on every request without locks or allocation.
+// Package route owns routing decisions as plain data: matchers (pure predicates compiled
+// once per snapshot from a route's `match` block and evaluated on every request without
+// locks) and route actions (split, mirror, header edits, rewrite, redirect, respond). It
+// does not import net/http: every HTTP engine adapts its request type to Request and
+// applies an Action itself.
 package route
 
 import (
 	"fmt"
+	"net/netip"
+	"regexp"
 	"strings"
 
 	"github.com/fulcrum-lb/fulcrum/config"
+	"github.com/fulcrum-lb/fulcrum/geo"
 )
 
 // Request is the view of an HTTP request the matchers need; data paths adapt their own
@@ -16,6 +22,10 @@ type Request interface {
 	Path() string
 	Method() string
 	Header(name string) (string, bool)
+	Query(name string) (string, bool) // first value of a query parameter, as sent
+	// Client is the client's address: the peer's, or from X-Forwarded-For / PROXY when the
+	// peer is a trusted proxy.
+	Client() netip.Addr
 }
 
 // Matcher decides whether a route applies to a request. A nil *Matcher matches everything.
@@ -23,18 +33,27 @@ type Matcher struct {
 	hosts      []HostPattern
 	path       string
 	pathPrefix string
+	pathRegex  *regexp.Regexp
 	methods    []string
-	headers    []headerMatch
+	headers    []valueMatch
+	query      []valueMatch
+	cidrs      []netip.Prefix
+	geo        *geoMatch
 }
 
-type headerMatch struct{ name, value string }
+type geoMatch struct {
+	db         *geo.DB
+	countries  []string
+	continents []string
+}
 
 // Compile builds a matcher from a match block; a nil block gives a nil (match-all) matcher.
-func Compile(m *config.Match) (*Matcher, error) {
+// db answers geo conditions; a geo condition without a database is an error.
+func Compile(m *config.Match, db *geo.DB) (*Matcher, error) {
 	if m == nil {
 		return nil, nil
 	}
-	c := &Matcher{path: m.Path, pathPrefix: strings.TrimSuffix(m.PathPrefix, "/"), methods: m.Method}
+	c := &Matcher{path: m.Path, pathPrefix: strings.TrimSuffix(m.PathPrefix, "/"), methods: m.Method, cidrs: m.ClientCIDR}
 	if m.PathPrefix == "/" {
 		c.pathPrefix = "/"
 	}
@@ -45,18 +64,81 @@ func Compile(m *config.Match) (*Matcher, error) {
 		}
 		c.hosts = append(c.hosts, p)
 	}
-	for name, value := range m.Headers {
-		c.headers = append(c.headers, headerMatch{name, value})
+	var err error
+	if c.headers, err = compileValues(m.Headers); err != nil {
+		return nil, fmt.Errorf("headers: %w", err)
+	}
+	if c.query, err = compileValues(m.Query); err != nil {
+		return nil, fmt.Errorf("query: %w", err)
+	}
+	if err := c.compilePolicy(m, db); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
 
-// Match reports whether every condition holds for r.
+func (c *Matcher) compilePolicy(m *config.Match, db *geo.DB) error {
+	if m.PathRegex != "" {
+		re, err := regexp.Compile(m.PathRegex)
+		if err != nil {
+			return fmt.Errorf("path_regex: %w", err)
+		}
+		c.pathRegex = re
+	}
+	if m.Geo != nil {
+		if db == nil {
+			return fmt.Errorf("match.geo needs a geoip database")
+		}
+		c.geo = &geoMatch{db: db, countries: m.Geo.Country, continents: m.Geo.Continent}
+	}
+	return nil
+}
+
+// Match reports whether every condition holds for r. Cheap conditions are checked first;
+// a geo lookup happens only when everything else holds.
 func (m *Matcher) Match(r Request) bool {
 	if m == nil {
 		return true
 	}
-	return m.matchHost(r.Host()) && m.matchPath(r.Path()) && m.matchMethod(r.Method()) && m.matchHeaders(r)
+	return m.matchHost(r.Host()) && m.matchPath(r.Path()) && m.matchMethod(r.Method()) &&
+		(len(m.headers) == 0 || matchValues(m.headers, r.Header)) &&
+		(len(m.query) == 0 || matchValues(m.query, r.Query)) && m.matchClient(r)
+}
+
+func (m *Matcher) matchClient(r Request) bool {
+	if len(m.cidrs) == 0 && m.geo == nil {
+		return true
+	}
+	client := r.Client().Unmap()
+	if len(m.cidrs) > 0 && !inAny(m.cidrs, client) {
+		return false
+	}
+	return m.geo == nil || m.geo.match(client)
+}
+
+func inAny(prefixes []netip.Prefix, a netip.Addr) bool {
+	for _, p := range prefixes {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// match holds when the client's country or continent is listed.
+func (g *geoMatch) match(client netip.Addr) bool {
+	loc := g.db.Lookup(client)
+	return (loc.Country != "" && contains(g.countries, loc.Country)) ||
+		(loc.Continent != "" && contains(g.continents, loc.Continent))
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *Matcher) matchHost(host string) bool {
@@ -76,7 +158,10 @@ func (m *Matcher) matchPath(path string) bool {
 	if m.path != "" && path != m.path {
 		return false
 	}
-	return m.pathPrefix == "" || HasPathPrefix(path, m.pathPrefix)
+	if m.pathPrefix != "" && !HasPathPrefix(path, m.pathPrefix) {
+		return false
+	}
+	return m.pathRegex == nil || m.pathRegex.MatchString(path)
 }
 
 func (m *Matcher) matchMethod(method string) bool {
@@ -89,15 +174,6 @@ func (m *Matcher) matchMethod(method string) bool {
 		}
 	}
 	return false
-}
-
-func (m *Matcher) matchHeaders(r Request) bool {
-	for _, h := range m.headers {
-		if v, ok := r.Header(h.name); !ok || v != h.value {
-			return false
-		}
-	}
-	return true
 }
 
 // HasPathPrefix reports whether path starts with prefix on a segment boundary: "/api" matches

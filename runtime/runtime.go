@@ -9,9 +9,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fulcrum-lb/fulcrum/affinity"
 	"github.com/fulcrum-lb/fulcrum/backend"
 	"github.com/fulcrum-lb/fulcrum/balance"
 	"github.com/fulcrum-lb/fulcrum/config"
+	"github.com/fulcrum-lb/fulcrum/geo"
 	"github.com/fulcrum-lb/fulcrum/health"
 	"github.com/fulcrum-lb/fulcrum/route"
 )
@@ -120,6 +122,13 @@ func (s *Snapshot) hasMember(pool, addr string) bool {
 
 func build(cfg *config.Config, reg *backend.Registry, logger *slog.Logger) (*Snapshot, error) {
 	s := &Snapshot{Config: cfg, Listeners: map[string]*Listener{}, Pools: map[string]*Pool{}}
+	if cfg.GeoIP != nil {
+		db, err := geo.Open(cfg.GeoIP.Database)
+		if err != nil {
+			return nil, err
+		}
+		s.Geo = db
+	}
 	for _, pc := range cfg.Pools {
 		p, err := buildPool(pc, reg, logger)
 		if err != nil {
@@ -128,7 +137,7 @@ func build(cfg *config.Config, reg *backend.Registry, logger *slog.Logger) (*Sna
 		s.Pools[pc.Name] = p
 	}
 	for _, lc := range cfg.Listeners {
-		l, err := buildListener(lc, s.Pools)
+		l, err := buildListener(lc, s.Pools, s.Geo)
 		if err != nil {
 			return nil, fmt.Errorf("listener %q: %w", lc.Name, err)
 		}
@@ -158,6 +167,9 @@ func buildPool(pc config.Pool, reg *backend.Registry, logger *slog.Logger) (*Poo
 		p.tau = 10 * time.Second
 	}
 	p.HashFrom, p.HashName = parseHashOn(pc.HashOn)
+	if a := pc.Affinity; a != nil {
+		p.Affinity = affinity.New(a.Key, a.PreviousKeys, a.TTL.Duration)
+	}
 	return p, nil
 }
 
@@ -168,22 +180,26 @@ func weightOf(b config.Backend) int {
 	return *b.Weight
 }
 
-func buildListener(lc config.Listener, pools map[string]*Pool) (*Listener, error) {
+func buildListener(lc config.Listener, pools map[string]*Pool, db *geo.DB) (*Listener, error) {
 	l := &Listener{Config: lc, trusted: lc.TrustedProxies}
 	for i, rc := range lc.Routes {
-		m, err := route.Compile(rc.Match)
+		m, err := route.Compile(rc.Match, db)
 		if err != nil {
 			return nil, err
 		}
-		p, ok := pools[rc.Pool]
-		if !ok {
-			return nil, fmt.Errorf("route %d names unknown pool %q", i, rc.Pool)
+		r := &Route{Name: rc.Name, Matcher: m, Action: route.CompileAction(rc), Pools: map[string]*Pool{}}
+		for _, name := range r.Action.Pools() {
+			p, ok := pools[name]
+			if !ok {
+				return nil, fmt.Errorf("route %d names unknown pool %q", i, name)
+			}
+			r.Pools[name] = p
 		}
-		name := rc.Name
-		if name == "" {
-			name = fmt.Sprintf("%s/%d", lc.Name, i)
+		r.Pool = r.Pools[rc.Pool]
+		if r.Name == "" {
+			r.Name = fmt.Sprintf("%s/%d", lc.Name, i)
 		}
-		l.Routes = append(l.Routes, &Route{Name: name, Matcher: m, Pool: p})
+		l.Routes = append(l.Routes, r)
 	}
 	return l, nil
 }

@@ -12,9 +12,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fulcrum-lb/fulcrum/affinity"
 	"github.com/fulcrum-lb/fulcrum/backend"
 	"github.com/fulcrum-lb/fulcrum/balance"
 	"github.com/fulcrum-lb/fulcrum/config"
+	"github.com/fulcrum-lb/fulcrum/geo"
 	"github.com/fulcrum-lb/fulcrum/health"
 	"github.com/fulcrum-lb/fulcrum/route"
 )
@@ -25,6 +27,7 @@ type Snapshot struct {
 	Version   int64 // increases by one per applied configuration
 	Listeners map[string]*Listener
 	Pools     map[string]*Pool
+	Geo       *geo.DB // the top-level geoip database; nil when none is configured
 }
 
 // Listener is a listener's routing table.
@@ -38,7 +41,11 @@ type Listener struct {
 type Route struct {
 	Name    string
 	Matcher *route.Matcher // nil matches everything
-	Pool    *Pool
+	Pool    *Pool          // nil when the route splits, redirects or responds
+	// Action is what the route does (split, mirror, header edits, rewrite, redirect,
+	// respond); its pool names are resolved in Pools.
+	Action *route.Action
+	Pools  map[string]*Pool // every pool Action names
 }
 
 // Trusted reports whether a peer may supply forwarding information (X-Forwarded-*, PROXY).
@@ -84,7 +91,8 @@ type Pool struct {
 	Picker   balance.Picker
 	Outlier  *health.Outlier
 	HashFrom HashSource
-	HashName string // header, cookie or query parameter name for HashHeader/Cookie/Query
+	HashName string          // header, cookie or query parameter name for HashHeader/Cookie/Query
+	Affinity *affinity.Codec // cookie affinity; nil when the pool has none
 	Retries  int
 	routeAll bool
 	ewma     bool

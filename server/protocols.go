@@ -19,19 +19,32 @@ type protocol struct {
 
 // protocols maps a listener's `protocol` to its data path.
 var protocols = map[string]protocol{
-	"http": {serve: serveHTTP},
-	"tcp":  {serve: serveTCP},
-	"tls":  {serve: serveTLS},
-	"udp":  {servePacket: serveUDP},
+	"http":  {serve: serveHTTP},
+	"https": {serve: serveHTTPS},
+	"tcp":   {serve: serveTCP},
+	"tls":   {serve: serveTLS},
+	"udp":   {servePacket: serveUDP},
 }
 
 func serveHTTP(s *Server, name string, ln net.Listener) (Service, func() error) {
+	srv, ln := newHTTP(s, name, ln)
+	return srv, func() error { return srv.Serve(ln) }
+}
+
+// serveHTTPS is serveHTTP behind TLS: certificates by SNI, ALPN h2 and http/1.1. Certificates
+// are re-read on every apply without a new socket.
+func serveHTTPS(s *Server, name string, ln net.Listener) (Service, func() error) {
+	srv, ln := newHTTP(s, name, ln)
+	return srv, func() error { return srv.ServeTLS(ln) }
+}
+
+func newHTTP(s *Server, name string, ln net.Listener) (*l7.Server, net.Listener) {
 	srv := l7.New(name, s.rt.Snapshot, s.transports, s.logger)
 	srv.Observer = s.metrics
 	if n := s.rt.Snapshot().Listeners[name].Config.MaxConnections; n > 0 {
 		ln = limitListener(ln, n)
 	}
-	return srv, func() error { return srv.Serve(ln) }
+	return srv, ln
 }
 
 func protocolKey(lc config.Listener) string {
