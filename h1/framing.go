@@ -41,6 +41,7 @@ type fieldFacts struct {
 	close     bool // Connection: close
 	keepAlive bool // Connection: keep-alive
 	connUpg   bool // Connection: upgrade
+	connNames bool // Connection names a field (an option other than close, keep-alive, upgrade)
 	upgrade   bool // an Upgrade field is present
 	expect100 bool
 }
@@ -91,6 +92,7 @@ func (f *fieldFacts) noteConnection(list []byte) {
 		f.close = f.close || equalFold(opt, "close")
 		f.keepAlive = f.keepAlive || equalFold(opt, "keep-alive")
 		f.connUpg = f.connUpg || equalFold(opt, "upgrade")
+		f.connNames = f.connNames || !(equalFold(opt, "close") || equalFold(opt, "keep-alive") || equalFold(opt, "upgrade"))
 	}
 }
 

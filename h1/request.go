@@ -21,7 +21,8 @@ type Request struct {
 	Expect100     bool     // HTTP/1.1 Expect: 100-continue
 	Upgrade       bool     // an Upgrade field and the "upgrade" connection option
 
-	origin []byte // origin-form of an absolute-form target
+	origin    []byte // origin-form of an absolute-form target
+	connNames bool   // Connection lists options that may name fields to drop when forwarding
 }
 
 func (r *Request) reset() {
@@ -127,6 +128,7 @@ func (r *Request) decide() error {
 	r.Close = f.close || (r.ProtoMinor == 0 && !f.keepAlive)
 	r.Expect100 = f.expect100 && r.ProtoMinor == 1
 	r.Upgrade = f.upgrade && f.connUpg
+	r.connNames = f.connNames
 	return nil
 }
 

@@ -82,7 +82,7 @@ func forwardable(req *Request, name []byte) bool {
 	case equalFold(name, "x-forwarded-for"):
 		return false // re-emitted by appendForwarding
 	}
-	return !namedByConnection(req.Headers, name)
+	return !req.connNames || !namedByConnection(req.Headers, name)
 }
 
 // namedByConnection reports whether a Connection field lists name as a connection option.
