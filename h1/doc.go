@@ -29,6 +29,17 @@
 //     rejected (400) instead of ignored, so routing and the backend cannot disagree.
 //   - Chunk extensions are parsed (token or quoted-string values, no whitespace), bounded by
 //     Limits.MaxChunkLineBytes, and dropped.
+//   - ParseRequest does not skip empty lines before the request line; RequestReader skips up to
+//     four stray CRLFs between pipelined requests (RFC 9112 §2.2).
+//
+// When forwarding (AppendRequestHead), these fields are hop-by-hop and dropped: Connection and
+// every field it names, Keep-Alive, TE, Transfer-Encoding, Proxy-Connection, Proxy-Authenticate,
+// Proxy-Authorization (credentials meant for a proxy never reach an origin), and Upgrade unless
+// the request upgrades. Host and framing are always re-emitted by fulcrum itself, so a Connection
+// option cannot remove them, and the client's X-Forwarded-Proto/-Host are replaced.
+//
+// Connection-level pieces: RequestReader reads pipelined requests from a client connection and
+// hands out the matching body reader; Pool keeps idle keep-alive connections to backends.
 //
 // Responses from backends are parsed with the same rules; any error from ParseResponse means the
 // backend is at fault and the client should get 502 Bad Gateway, whatever Error.Status says.

@@ -91,6 +91,7 @@ var requestCases = []framingCase{
 	{name: "relative target", in: "GET a/b HTTP/1.1\r\n" + host + "\r\n", status: 400},
 	{name: "absolute-form other scheme", in: "GET ftp://a.example/ HTTP/1.1\r\n" + host + "\r\n", status: 400},
 	{name: "absolute-form userinfo", in: "GET http://u@a.example/ HTTP/1.1\r\n" + host + "\r\n", status: 400},
+	{name: "absolute-form query without path", in: "GET http://a.example?q HTTP/1.1\r\n" + host + "\r\n", status: 400},
 	{name: "absolute-form Host mismatch", in: "GET http://b.example/ HTTP/1.1\r\n" + host + "\r\n", status: 400},
 	{name: "leading empty line", in: "\r\nGET / HTTP/1.1\r\n" + host + "\r\n", status: 400},
 	// Host.
