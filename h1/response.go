@@ -13,6 +13,8 @@ type Response struct {
 	Body          BodyKind // BodyNone, BodyLength, BodyChunked or BodyUntilClose
 	ContentLength int64    // when Body == BodyLength
 	Close         bool     // the backend connection cannot be reused after this response
+
+	connNames bool // Connection lists options that may name fields to drop when forwarding
 }
 
 func (r *Response) reset() {
@@ -79,6 +81,7 @@ func (r *Response) decide(reqMethod []byte) error {
 	var f fieldFacts
 	f.scan(r.Headers)
 	r.Close = f.close || (r.ProtoMinor == 0 && !f.keepAlive)
+	r.connNames = f.connNames
 	if r.bodiless(reqMethod) {
 		return nil
 	}
