@@ -1,7 +1,8 @@
 // Package h1 owns fulcrum's HTTP/1.1 wire format: a strict, allocation-free parser for request
 // and response heads (RFC 9112), the framing decision that says where a message body ends, a
-// streaming chunked decoder and encoder, a Content-Length body reader, and the writer that
-// appends a normalized request head for forwarding to a backend.
+// streaming chunked decoder and encoder, a Content-Length body reader, and the writers that
+// append a normalized request head for a backend (AppendRequestHead) and a normalized response
+// head for a client (AppendResponseHead).
 //
 // The parser works over bytes the caller has already read (for example bufio.Reader.Peek of
 // everything buffered). It returns ErrNeedMore while the head is incomplete and never copies:
