@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"net/http"
 	"testing"
 )
 
@@ -122,7 +123,7 @@ func BenchmarkNetHTTPReadRequest(b *testing.B) {
 	for b.Loop() {
 		src.Reset(typicalRequest)
 		br.Reset(src)
-		if _, err := readStdRequest(br); err != nil {
+		if _, err := http.ReadRequest(br); err != nil {
 			b.Fatal(err)
 		}
 	}
