@@ -39,7 +39,9 @@ func (s *Server) StartOperations(configPath string) (*Operations, error) {
 	if err != nil {
 		return nil, err
 	}
-	ln, err := new(net.ListenConfig).Listen(context.Background(), "tcp", ac.Listen)
+	s.mu.Lock()
+	ln, err := s.socketSource().Listen("tcp", ac.Listen)
+	s.mu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("admin listener: %w", err)
 	}

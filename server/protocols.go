@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"fmt"
 	"net"
 
@@ -63,14 +62,14 @@ func (s *Server) open(lc config.Listener) error {
 	a := &active{key: keyOf(lc), done: make(chan struct{})}
 	var run func() error
 	if p.servePacket != nil {
-		pc, err := net.ListenPacket("udp", lc.Listen)
+		pc, err := s.socketSource().ListenPacket("udp", lc.Listen)
 		if err != nil {
 			return err
 		}
 		a.sock = pc
 		a.svc, run = p.servePacket(s, lc.Name, pc)
 	} else {
-		ln, err := listen(lc)
+		ln, err := s.socketSource().Listen("tcp", lc.Listen)
 		if err != nil {
 			return err
 		}
@@ -80,10 +79,6 @@ func (s *Server) open(lc config.Listener) error {
 	s.listeners[lc.Name] = a
 	go s.run(lc.Name, a, run)
 	return nil
-}
-
-func listen(lc config.Listener) (net.Listener, error) {
-	return new(net.ListenConfig).Listen(context.Background(), "tcp", lc.Listen)
 }
 
 func (s *Server) run(name string, a *active, serve func() error) {

@@ -33,6 +33,7 @@ type Server struct {
 	transports *l7.Transports
 	logger     *slog.Logger
 	metrics    *metrics.Metrics // fed by the data paths, served by the admin listener
+	sockets    Sockets          // nil: fresh sockets from package net; set by SetSockets
 
 	mu        sync.Mutex // guards listeners and closed
 	listeners map[string]*active

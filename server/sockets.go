@@ -1,0 +1,41 @@
+package server
+
+import (
+	"context"
+	"net"
+)
+
+// Sockets is where a server gets its listening sockets. The default binds new ones with the
+// net package; a zero-downtime upgrade passes one that hands over the sockets inherited
+// from the previous process (see package upgrade).
+type Sockets interface {
+	Listen(network, addr string) (net.Listener, error)
+	ListenPacket(network, addr string) (net.PacketConn, error)
+}
+
+// netSockets binds fresh sockets.
+type netSockets struct{}
+
+func (netSockets) Listen(network, addr string) (net.Listener, error) {
+	return new(net.ListenConfig).Listen(context.Background(), network, addr)
+}
+
+func (netSockets) ListenPacket(network, addr string) (net.PacketConn, error) {
+	return new(net.ListenConfig).ListenPacket(context.Background(), network, addr)
+}
+
+// SetSockets makes s obtain every socket it opens from now on (listeners and the admin
+// listener) from sk. Call it before the first Apply; nil restores the default.
+func (s *Server) SetSockets(sk Sockets) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sockets = sk
+}
+
+// socketSource returns the Sockets in use. Callers hold s.mu or run before any Apply.
+func (s *Server) socketSource() Sockets {
+	if s.sockets == nil {
+		return netSockets{}
+	}
+	return s.sockets
+}
