@@ -17,6 +17,8 @@ type Config struct {
 	Pools     []Pool     `yaml:"pools"`
 	// GeoIP names the MaxMind database that `match.geo` conditions look client addresses up in.
 	GeoIP *GeoIP `yaml:"geoip,omitempty"`
+	// AccessLog writes one JSON line per request (L7) or connection (L4); nil: none.
+	AccessLog *AccessLog `yaml:"access_log,omitempty"`
 
 	// Warnings are things that are legal but probably not meant (a route that can never
 	// match, a pool no route uses). Parse fills them in; they are not written by Marshal.
@@ -27,6 +29,22 @@ type Config struct {
 type Admin struct {
 	Listen    string `yaml:"listen,omitempty"`     // empty: no admin listener
 	TokenFile string `yaml:"token_file,omitempty"` // bearer token; required when Listen is not loopback
+}
+
+// AccessLog says where access log lines go and which share of them is written.
+type AccessLog struct {
+	// Path is a file (appended to, reopened on SIGUSR1 for logrotate) or "stdout" / "stderr".
+	Path string `yaml:"path"`
+	// Sample is the fraction of requests logged, in (0, 1]; omitted means 1 (every request).
+	Sample float64 `yaml:"sample,omitempty"`
+}
+
+// Rate is the sampling fraction in force: Sample, or 1 when it is not set.
+func (a *AccessLog) Rate() float64 {
+	if a.Sample == 0 {
+		return 1
+	}
+	return a.Sample
 }
 
 // Listener accepts client traffic and routes it to pools.
