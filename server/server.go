@@ -13,8 +13,10 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/fulcrum-lb/fulcrum/accesslog"
 	"github.com/fulcrum-lb/fulcrum/config"
 	"github.com/fulcrum-lb/fulcrum/l7"
 	"github.com/fulcrum-lb/fulcrum/metrics"
@@ -32,8 +34,9 @@ type Server struct {
 	rt         *runtime.Runtime
 	transports *l7.Transports
 	logger     *slog.Logger
-	metrics    *metrics.Metrics // fed by the data paths, served by the admin listener
-	sockets    Sockets          // nil: fresh sockets from package net; set by SetSockets
+	metrics    *metrics.Metrics                 // fed by the data paths, served by the admin listener
+	sockets    Sockets                          // nil: fresh sockets from package net; set by SetSockets
+	access     atomic.Pointer[accesslog.Logger] // nil: no access log
 
 	mu        sync.Mutex // guards listeners and closed
 	listeners map[string]*active

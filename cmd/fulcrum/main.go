@@ -1,6 +1,10 @@
 // Command fulcrum is a layer 4 and layer 7 load balancer.
 //
-//	fulcrum run [-c fulcrum.yaml]       serve until SIGTERM/SIGINT, then drain and exit 0
+//	fulcrum run [-c fulcrum.yaml] [-watch=true] [-pid-file F]
+//	                                    serve until SIGTERM/SIGINT, then drain and exit 0;
+//	                                    SIGHUP or a change of the file reloads it, SIGUSR1
+//	                                    reopens the access log, SIGUSR2 upgrades the binary
+//	fulcrum upgrade [-pid-file F]       hand the sockets to a new process of the binary
 //	fulcrum validate [-c fulcrum.yaml]  print every problem as FILE:LINE:COL: message; exit 1 if any
 //	fulcrum demo                        three demo backends and a balancer, no file needed
 //	fulcrum version
@@ -18,9 +22,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fulcrum-lb/fulcrum/accesslog"
 	"github.com/fulcrum-lb/fulcrum/config"
 	"github.com/fulcrum-lb/fulcrum/demo"
+	"github.com/fulcrum-lb/fulcrum/reload"
 	"github.com/fulcrum-lb/fulcrum/server"
+	"github.com/fulcrum-lb/fulcrum/upgrade"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -38,6 +45,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		return cmdRun(args[1:], stderr)
+	case "upgrade":
+		return cmdUpgrade(args[1:], stdout, stderr)
 	case "validate":
 		return cmdValidate(args[1:], stdout, stderr)
 	case "demo":
@@ -56,7 +65,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
-  fulcrum run [-c fulcrum.yaml]       serve until SIGTERM/SIGINT; SIGHUP reloads the file
+  fulcrum run [-c fulcrum.yaml] [-watch=true] [-pid-file F]
+                                      serve until SIGTERM/SIGINT; SIGHUP or a change of the
+                                      file reloads it; SIGUSR1 reopens the access log;
+                                      SIGUSR2 upgrades to the binary now on disk
+  fulcrum upgrade [-pid-file F]       upgrade the process of the pid file without dropping
+                                      a connection; exit 1 if the new process failed
   fulcrum validate [-c fulcrum.yaml]  check a configuration; exit 1 and list every problem
   fulcrum demo                        run three demo backends behind fulcrum (no file needed)
   fulcrum version
@@ -91,17 +105,43 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 }
 
 func cmdRun(args []string, stderr io.Writer) int {
-	path, ok := configFlag("run", args, stderr)
-	if !ok {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("c", "fulcrum.yaml", "configuration file")
+	watch := fs.Bool("watch", true, "reload when the configuration file changes")
+	pidFile := fs.String("pid-file", "", "write the process id here once serving (for `fulcrum upgrade`)")
+	if fs.Parse(args) != nil {
 		return 2
 	}
-	cfg, err := config.Load(path)
+	cfg, err := config.Load(*path)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	return serve(cfg, path, func() (*config.Config, error) { return config.Load(path) }, logger)
+	upg, err := upgrade.New(*pidFile)
+	if err != nil {
+		logger.Error("cannot start", "err", err)
+		return 1
+	}
+	return serve(cfg, runOptions{path: *path, watch: *watch, upgrader: upg}, logger)
+}
+
+func cmdUpgrade(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("upgrade", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	pidFile := fs.String("pid-file", "", "pid file of the running fulcrum (its -pid-file)")
+	timeout := fs.Duration("timeout", upgrade.Timeout+30*time.Second, "how long to wait for the new process and the old one's drain")
+	if fs.Parse(args) != nil {
+		return 2
+	}
+	res, err := upgrade.Request(*pidFile, *timeout)
+	if err != nil {
+		fmt.Fprintln(stderr, "fulcrum upgrade:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "upgraded: pid %d serves; pid %d drained and exited\n", res.NewPID, res.OldPID)
+	return 0
 }
 
 func cmdDemo(stdout, stderr io.Writer) int {
@@ -118,7 +158,7 @@ func cmdDemo(stdout, stderr io.Writer) int {
 	defer stop()
 	fmt.Fprint(stdout, demoHelp)
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	return serve(cfg, "", nil, logger)
+	return serve(cfg, runOptions{}, logger)
 }
 
 const demoHelp = `fulcrum demo: three backends (alpha, bravo, charlie on 127.0.0.1:9001-9003)
@@ -131,49 +171,163 @@ balanced round robin by a listener on 127.0.0.1:8080. Try:
 Stop with Ctrl-C (in-flight requests finish first).
 `
 
-// serve runs cfg until SIGTERM or SIGINT; SIGHUP reloads through reload when it is set.
-// path is the config file the admin API may persist to ("" for none).
-func serve(cfg *config.Config, path string, reload func() (*config.Config, error), logger *slog.Logger) int {
-	srv := server.New(logger)
-	err := srv.Apply(cfg)
-	var ops *server.Operations
-	if err == nil {
-		ops, err = srv.StartOperations(path)
-	}
+// runOptions are the run command's: the config file ("" for the demo: no reloads, no
+// persisting), whether to watch it, and the upgrader that owns the sockets (nil: plain ones).
+type runOptions struct {
+	path     string
+	watch    bool
+	upgrader *upgrade.Upgrader
+}
+
+// serve runs cfg until SIGTERM or SIGINT, or until an upgrade hands over to a new process.
+func serve(cfg *config.Config, opts runOptions, logger *slog.Logger) int {
+	srv, ops, err := startServer(cfg, opts, logger)
 	if err != nil {
 		logger.Error("cannot start", "err", err)
-		srv.Shutdown(context.Background())
 		return 1
 	}
 	defer ops.Shutdown(context.Background())
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	for sig := range sigs {
-		if sig == syscall.SIGHUP {
-			applyReload(srv, ops, reload, logger)
-			continue
-		}
-		logger.Info("shutting down", "signal", sig.String())
-		break
+	access, err := openAccessLog(cfg, srv)
+	if err != nil {
+		logger.Error("access log", "err", err)
 	}
+	defer access.Close()
+	reloader := newReloader(srv, ops, opts.path, logger)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if opts.watch && reloader != nil {
+		watchFile(ctx, opts.path, reloader, logger)
+	}
+	if err := ready(opts.upgrader); err != nil {
+		logger.Error("cannot start", "err", err)
+		return 1
+	}
+	loop(srv, opts.upgrader, reloader, access, logger)
 	return shutdown(srv, drainTimeout(srv), logger)
 }
 
-func applyReload(srv *server.Server, ops *server.Operations, reload func() (*config.Config, error), logger *slog.Logger) {
-	if reload == nil {
-		return
+// startServer applies cfg to a new server (sockets from the upgrader when there is one) and opens
+// the admin listener.
+func startServer(cfg *config.Config, opts runOptions, logger *slog.Logger) (*server.Server, *server.Operations, error) {
+	srv := server.New(logger)
+	if opts.upgrader != nil {
+		srv.SetSockets(opts.upgrader)
 	}
-	cfg, err := reload()
+	err := srv.Apply(cfg)
+	var ops *server.Operations
 	if err == nil {
-		err = ops.Apply(cfg, "sighup")
-	} else {
-		ops.Refused("sighup", "invalid", err)
+		ops, err = srv.StartOperations(opts.path)
 	}
 	if err != nil {
-		logger.Error("reload refused; the running configuration stays", "err", err)
+		srv.Shutdown(context.Background())
+		return nil, nil, err
+	}
+	return srv, ops, nil
+}
+
+// openAccessLog opens access_log as configured and hands it to the server; a change of
+// access_log takes effect at the next start or upgrade.
+func openAccessLog(cfg *config.Config, srv *server.Server) (*accesslog.Logger, error) {
+	if cfg.AccessLog == nil {
+		return nil, nil
+	}
+	l, err := accesslog.New(accesslog.Options{Path: cfg.AccessLog.Path, Sample: cfg.AccessLog.Rate()})
+	if err != nil {
+		return nil, err
+	}
+	srv.SetAccessLog(l)
+	return l, nil
+}
+
+func newReloader(srv *server.Server, ops *server.Operations, path string, logger *slog.Logger) *reload.Reloader {
+	if path == "" {
+		return nil
+	}
+	return &reload.Reloader{
+		Load:    func() (*config.Config, error) { return config.Load(path) },
+		Running: func() *config.Config { return srv.Runtime().Snapshot().Config },
+		Ops:     ops,
+		Logger:  logger,
+	}
+}
+
+// watchFile reloads on every (debounced) change of the file until ctx ends.
+func watchFile(ctx context.Context, path string, r *reload.Reloader, logger *slog.Logger) {
+	w, err := reload.NewWatcher(path, reload.DefaultDebounce)
+	if err != nil {
+		logger.Warn("not watching the configuration file; SIGHUP still reloads", "err", err)
 		return
 	}
-	logger.Info("reloaded", "version", srv.Runtime().Snapshot().Version)
+	go w.Run(ctx, func() { r.Reload("file") }, func(err error) { logger.Warn("watching the configuration file", "err", err) })
+}
+
+// ready tells a previous process (after an upgrade) that this one serves, and writes the
+// pid file.
+func ready(upg *upgrade.Upgrader) error {
+	if upg == nil {
+		return nil
+	}
+	return upg.Ready()
+}
+
+// loop handles signals until it is time to drain: SIGTERM/SIGINT, or a new process that
+// has taken over after an upgrade.
+func loop(srv *server.Server, upg *upgrade.Upgrader, r *reload.Reloader, access *accesslog.Logger, logger *slog.Logger) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
+	defer signal.Stop(sigs)
+	var handedOver <-chan struct{}
+	if upg != nil {
+		handedOver = upg.Exit()
+	}
+	for {
+		select {
+		case <-handedOver:
+			logger.Info("a new process has taken over; draining")
+			return
+		case sig := <-sigs:
+			if !handleSignal(sig, upg, r, access, logger) {
+				logger.Info("shutting down", "signal", sig.String())
+				if upg != nil {
+					upg.Stop()
+				}
+				return
+			}
+		}
+	}
+}
+
+// handleSignal acts on one signal; it reports false for a signal that ends the process.
+func handleSignal(sig os.Signal, upg *upgrade.Upgrader, r *reload.Reloader, access *accesslog.Logger, logger *slog.Logger) bool {
+	switch sig {
+	case syscall.SIGHUP:
+		if r != nil {
+			r.Reload("sighup")
+		}
+	case syscall.SIGUSR1:
+		if err := access.Reopen(); err != nil {
+			logger.Error("reopening the access log", "err", err)
+		}
+	case syscall.SIGUSR2:
+		go startUpgrade(upg, logger)
+	default:
+		return false
+	}
+	return true
+}
+
+// startUpgrade hands the sockets to a new process; on failure this one keeps serving.
+func startUpgrade(upg *upgrade.Upgrader, logger *slog.Logger) {
+	if upg == nil {
+		logger.Warn("SIGUSR2 ignored: upgrades need `fulcrum run`")
+		return
+	}
+	logger.Info("upgrade: starting a new process")
+	if err := upg.Upgrade(); err != nil {
+		logger.Error("upgrade failed; this process keeps serving", "err", err)
+		return
+	}
+	logger.Info("upgrade: the new process is ready")
 }
 
 func drainTimeout(srv *server.Server) time.Duration {
