@@ -1,0 +1,132 @@
+package l7_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+)
+
+// echoService is a gRPC service described by hand (no generated code): unary Say and
+// bidirectional streaming Chat, both on wrapperspb.StringValue.
+var echoService = grpc.ServiceDesc{
+	ServiceName: "fulcrum.test.Echo",
+	HandlerType: (*any)(nil),
+	Methods:     []grpc.MethodDesc{{MethodName: "Say", Handler: say}},
+	Streams:     []grpc.StreamDesc{{StreamName: "Chat", Handler: chat, ServerStreams: true, ClientStreams: true}},
+}
+
+// say echoes its input; "fail" answers FailedPrecondition (a status in trailers) and
+// "slow" waits for the caller's deadline.
+func say(_ any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
+	in := new(wrapperspb.StringValue)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	switch in.Value {
+	case "fail":
+		return nil, status.Error(codes.FailedPrecondition, "asked to fail")
+	case "slow":
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	return wrapperspb.String("echo:" + in.Value), nil
+}
+
+func chat(_ any, stream grpc.ServerStream) error {
+	for {
+		in := new(wrapperspb.StringValue)
+		if err := stream.RecvMsg(in); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if err := stream.SendMsg(wrapperspb.String("echo:" + in.Value)); err != nil {
+			return err
+		}
+	}
+}
+
+func startGRPC(t *testing.T) string {
+	t.Helper()
+	ln := listenLoopback(t)
+	s := grpc.NewServer()
+	s.RegisterService(&echoService, nil)
+	go s.Serve(ln)
+	t.Cleanup(s.Stop)
+	return ln.Addr().String()
+}
+
+func dialGRPC(t *testing.T, addr string) *grpc.ClientConn {
+	t.Helper()
+	conn, err := grpc.NewClient("passthrough:///"+addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// TestGRPCThroughFulcrum calls unary and bidirectional streaming methods through an h2c
+// listener to an h2c pool, with status trailers and deadlines.
+func TestGRPCThroughFulcrum(t *testing.T) {
+	backendAddr := startGRPC(t)
+	srv := startFulcrum(t, `
+listeners:
+  - {name: web, listen: 127.0.0.1:0, routes: [{pool: grpc}]}
+pools:
+  - {name: grpc, protocol: h2c, backends: [{address: "`+backendAddr+`"}]}
+`)
+	conn := dialGRPC(t, srv.Addr("web").String())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	t.Run("unary", func(t *testing.T) {
+		out := new(wrapperspb.StringValue)
+		if err := conn.Invoke(ctx, "/fulcrum.test.Echo/Say", wrapperspb.String("hi"), out); err != nil || out.Value != "echo:hi" {
+			t.Errorf("Say(hi) = %q, %v; want \"echo:hi\", nil", out.Value, err)
+		}
+	})
+	t.Run("status in trailers", func(t *testing.T) {
+		err := conn.Invoke(ctx, "/fulcrum.test.Echo/Say", wrapperspb.String("fail"), new(wrapperspb.StringValue))
+		if status.Code(err) != codes.FailedPrecondition {
+			t.Errorf("Say(fail) error = %v, want code FailedPrecondition", err)
+		}
+	})
+	t.Run("deadline", func(t *testing.T) {
+		short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		err := conn.Invoke(short, "/fulcrum.test.Echo/Say", wrapperspb.String("slow"), new(wrapperspb.StringValue))
+		if status.Code(err) != codes.DeadlineExceeded || time.Since(start) > 3*time.Second {
+			t.Errorf("Say(slow) = %v after %v, want DeadlineExceeded soon after 300ms", err, time.Since(start))
+		}
+	})
+	t.Run("bidirectional streaming", func(t *testing.T) {
+		stream, err := conn.NewStream(ctx, &echoService.Streams[0], "/fulcrum.test.Echo/Chat")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, msg := range []string{"one", "two", "three"} {
+			if err := stream.SendMsg(wrapperspb.String(msg)); err != nil {
+				t.Fatalf("send %d: %v", i, err)
+			}
+			got := new(wrapperspb.StringValue)
+			if err := stream.RecvMsg(got); err != nil || got.Value != "echo:"+msg {
+				t.Fatalf("reply %d = %q, %v; want %q (each reply before the next send)", i, got.Value, err, "echo:"+msg)
+			}
+		}
+		stream.CloseSend()
+		if err := stream.RecvMsg(new(wrapperspb.StringValue)); !errors.Is(err, io.EOF) {
+			t.Errorf("after CloseSend: got %v, want io.EOF", err)
+		}
+	})
+}
+
