@@ -51,6 +51,8 @@ func NewChecker(hc config.HealthCheck) Checker {
 	case "http":
 		status, _ := ParseStatus(hc.ExpectStatus)
 		return &HTTP{Path: hc.Path, Host: hc.Host, Status: status, ExpectBody: hc.ExpectBody}
+	case "grpc":
+		return &GRPC{Service: hc.Service}
 	}
 	return nil
 }
@@ -65,9 +67,9 @@ func (c invalid) Check(context.Context, string) error { return c.err }
 // durations.
 func Validate(hc config.HealthCheck) error {
 	switch hc.Type {
-	case "", "none", "tcp", "http":
+	case "", "none", "tcp", "http", "grpc":
 	default:
-		return fmt.Errorf("health_check.type %q: want http, tcp or none", hc.Type)
+		return fmt.Errorf("health_check.type %q: want http, tcp, grpc or none", hc.Type)
 	}
 	if hc.Path != "" && (!strings.HasPrefix(hc.Path, "/") || !printable(hc.Path)) {
 		return fmt.Errorf("health_check.path %q: want an absolute path without spaces or control characters", hc.Path)
