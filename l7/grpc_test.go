@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	grpchealth "google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
@@ -25,11 +29,21 @@ var echoService = grpc.ServiceDesc{
 
 // say echoes its input; "fail" answers FailedPrecondition (a status in trailers) and
 // "slow" waits for the caller's deadline.
-func say(_ any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
+func say(_ any, ctx context.Context, dec func(any) error, intercept grpc.UnaryServerInterceptor) (any, error) {
 	in := new(wrapperspb.StringValue)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
+	if intercept == nil {
+		return sayTo(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{FullMethod: "/fulcrum.test.Echo/Say"}
+	return intercept(ctx, in, info, func(ctx context.Context, req any) (any, error) {
+		return sayTo(ctx, req.(*wrapperspb.StringValue))
+	})
+}
+
+func sayTo(ctx context.Context, in *wrapperspb.StringValue) (any, error) {
 	switch in.Value {
 	case "fail":
 		return nil, status.Error(codes.FailedPrecondition, "asked to fail")
@@ -55,13 +69,63 @@ func chat(_ any, stream grpc.ServerStream) error {
 }
 
 func startGRPC(t *testing.T) string {
+	addr, _, _ := startGRPCWithHealth(t)
+	return addr
+}
+
+// startGRPCWithHealth starts the echo service with grpc.health.v1 and a count of unary calls.
+func startGRPCWithHealth(t *testing.T) (string, *grpchealth.Server, *atomic.Int64) {
 	t.Helper()
 	ln := listenLoopback(t)
-	s := grpc.NewServer()
+	calls := new(atomic.Int64)
+	count := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, next grpc.UnaryHandler) (any, error) {
+		if strings.HasPrefix(info.FullMethod, "/fulcrum.test.Echo/") {
+			calls.Add(1)
+		}
+		return next(ctx, req)
+	}
+	s := grpc.NewServer(grpc.UnaryInterceptor(count))
 	s.RegisterService(&echoService, nil)
+	hs := grpchealth.NewServer()
+	healthpb.RegisterHealthServer(s, hs)
 	go s.Serve(ln)
 	t.Cleanup(s.Stop)
-	return ln.Addr().String()
+	return ln.Addr().String(), hs, calls
+}
+
+// TestGRPCHealthCheckTakesBackendOut marks one backend NOT_SERVING and expects fulcrum's
+// grpc health check to stop sending it calls.
+func TestGRPCHealthCheckTakesBackendOut(t *testing.T) {
+	good, _, goodCalls := startGRPCWithHealth(t)
+	bad, badHealth, badCalls := startGRPCWithHealth(t)
+	srv := startFulcrum(t, `
+listeners:
+  - {name: web, listen: 127.0.0.1:0, routes: [{pool: grpc}]}
+pools:
+  - name: grpc
+    protocol: h2c
+    backends: [{address: "`+good+`"}, {address: "`+bad+`"}]
+    health_check: {type: grpc, interval: 100ms, timeout: 100ms, fall: 1, rise: 1}
+`)
+	state, _ := srv.Runtime().Registry().Lookup("grpc", bad)
+	badHealth.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+	waitUntil(t, "NOT_SERVING backend marked down", func() bool { return !state.Healthy() })
+	conn := dialGRPC(t, srv.Addr("web").String())
+	before := badCalls.Load()
+	for i := range 20 {
+		out := new(wrapperspb.StringValue)
+		if err := conn.Invoke(context.Background(), "/fulcrum.test.Echo/Say", wrapperspb.String("x"), out); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	if got := badCalls.Load() - before; got != 0 {
+		t.Errorf("NOT_SERVING backend got %d calls, want 0", got)
+	}
+	if goodCalls.Load() < 20 {
+		t.Errorf("healthy backend got %d calls, want 20", goodCalls.Load())
+	}
+	badHealth.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	waitUntil(t, "SERVING backend back up", state.Healthy)
 }
 
 func dialGRPC(t *testing.T, addr string) *grpc.ClientConn {
@@ -129,4 +193,3 @@ pools:
 		}
 	})
 }
-
