@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -15,6 +16,13 @@ import (
 type conn struct {
 	client  *net.TCPConn
 	backend atomic.Pointer[net.TCPConn]
+
+	idle    time.Duration  // set by pipe before it stores checkAt; read-only after
+	checkAt atomic.Int64   // UnixNano of the next idle check; never until forwarding
+	ended   atomic.Int32   // directions that ended at a clean EOF
+	wg      sync.WaitGroup // pipe's client→backend goroutine
+
+	prev, next *conn // in Stream.conns, guarded by Stream.mu
 }
 
 func (c *conn) close() {
@@ -42,6 +50,7 @@ func (s *Stream) handle(nc net.Conn) {
 		return
 	}
 	c := &conn{client: client}
+	c.checkAt.Store(never)
 	s.stats.active.Add(1)
 	s.track(c)
 	defer func() { c.close(); s.untrack(c); s.stats.active.Add(-1) }()
@@ -101,9 +110,20 @@ func (s *Stream) forward(c *conn, p *runtime.Pool, l *runtime.Listener, o origin
 	s.pipe(c, idleTimeout(l))
 }
 
+// idleTimeout is the listener's idle timeout, 90 s by default.
 func idleTimeout(l *runtime.Listener) time.Duration {
 	if d := l.Config.Timeouts.Idle.Duration; d > 0 {
 		return d
+	}
+	return 90 * time.Second
+}
+
+// idleTimeout is the idle timeout of the listener in force now (90 s if it is gone).
+func (s *Stream) idleTimeout() time.Duration {
+	if snap := s.snaps(); snap != nil {
+		if l := snap.Listeners[s.name]; l != nil {
+			return idleTimeout(l)
+		}
 	}
 	return 90 * time.Second
 }

@@ -1,6 +1,7 @@
 package l4
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -71,14 +72,19 @@ func pickUnderCap(p *runtime.Pool, req *balance.Request) int {
 	return -1
 }
 
-// dial connects to member i and reports the attempt to the pool.
+// dial connects to member i and reports the attempt to the pool. The backend socket gets no
+// TCP keep-alive (the listener's idle timeout closes dead peers), which saves four
+// setsockopt(2) calls per connection. The address is dialled as a string: the
+// netip.AddrPort dial (net.Dialer.DialTCP) binds the socket to 0.0.0.0:0 before connecting,
+// one more syscall and an ephemeral port reserved for any destination.
 func dial(p *runtime.Pool, i int) (*net.TCPConn, error) {
 	timeout := p.Config.Timeouts.Connect.Duration
 	if timeout <= 0 {
 		timeout = 2 * time.Second
 	}
+	d := net.Dialer{Timeout: timeout, KeepAlive: -1}
 	start := time.Now()
-	nc, err := net.DialTimeout("tcp", p.Members[i].Address, timeout)
+	nc, err := d.DialContext(context.Background(), "tcp", p.Members[i].Address)
 	now := time.Now()
 	p.Done(i, err == nil, now.Sub(start), now.UnixNano())
 	if err != nil {

@@ -4,14 +4,19 @@
 //
 // # Zero copy
 //
-// A TCP connection is forwarded with (*net.TCPConn).ReadFrom between the two raw
-// *net.TCPConn values, which the Go runtime turns into splice(2): the payload never enters
-// user space. Nothing here wraps a connection — a wrapper (byte counter, deadline or limit
-// wrapper) would silently fall back to a 32 KiB user-space copy. Consequently:
-//   - bytes are counted from ReadFrom's return value when a direction ends;
-//   - the idle timeout is a per-connection watchdog timer that asks the kernel (TCP_INFO
-//     tcpi_last_data_recv on both sockets) how long ago data last arrived, and closes both
-//     sockets when neither side has received data for the timeout (see idle_linux.go);
+// A TCP connection is forwarded between the two raw *net.TCPConn values. Small chunks (a
+// read shorter than 2 KiB) are copied with read(2)/write(2), which for a few bytes costs
+// the kernel about half of a splice pair; the first read that fills the buffer switches the
+// direction to (*net.TCPConn).ReadFrom, which the Go runtime turns into splice(2): bulk
+// payload never enters user space. Nothing here wraps a connection — a wrapper (byte
+// counter, deadline or limit wrapper) would silently fall back to a 32 KiB user-space copy.
+// Consequently:
+//   - bytes are counted from the copy's return values when a direction ends;
+//   - the idle timeout is enforced by one sweep goroutine per listener: it asks the kernel
+//     (TCP_INFO tcpi_last_data_recv on both sockets) how long ago data last arrived on a
+//     connection once its idle period has passed, and closes both sockets when neither side
+//     has received data for the timeout (see idle.go, idle_linux.go); a connection shorter
+//     than the timeout costs it nothing;
 //   - the listener's max_connections is an atomic count checked before Accept: at the cap
 //     the accept loop stops accepting, so excess connections wait in the kernel's accept
 //     backlog (bounded by the listen backlog, net.core.somaxconn) instead of being refused.

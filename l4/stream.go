@@ -41,9 +41,11 @@ type Stream struct {
 	done      chan struct{} // closed by Shutdown
 	closeOnce sync.Once
 
-	mu    sync.Mutex // guards ln and conns
+	clock atomic.Int64 // UnixNano, advanced by the idle sweep; coarse "now" for checkAt
+
+	mu    sync.Mutex // guards ln, conns and every conn's prev and next
 	ln    net.Listener
-	conns map[*conn]struct{}
+	conns *conn // open connections, an intrusive list (for Shutdown and the idle sweep)
 }
 
 // Stats are a stream listener's cumulative counters.
@@ -60,10 +62,11 @@ type counters struct {
 
 // NewStream returns a stream service for the listener called name. It does no I/O.
 func NewStream(name string, mode Mode, snaps Snapshots, logger *slog.Logger) *Stream {
-	s := &Stream{name: name, mode: mode, snaps: snaps, logger: logger, conns: map[*conn]struct{}{}, done: make(chan struct{})}
+	s := &Stream{name: name, mode: mode, snaps: snaps, logger: logger, done: make(chan struct{})}
 	if l := snaps().Listeners[name]; l != nil && l.Config.MaxConnections > 0 {
 		s.slots = make(chan struct{}, l.Config.MaxConnections)
 	}
+	s.clock.Store(time.Now().UnixNano())
 	return s
 }
 
@@ -75,7 +78,7 @@ func (s *Stream) Stats() Stats {
 }
 
 // Serve accepts connections on ln until Shutdown, forwarding each in its own goroutine. It
-// returns nil after Shutdown, or the accept error that stopped it.
+// returns nil after Shutdown, or the accept error that stopped it. Call it once.
 func (s *Stream) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	s.ln = ln
@@ -83,6 +86,7 @@ func (s *Stream) Serve(ln net.Listener) error {
 	if s.closing.Load() {
 		ln.Close()
 	}
+	go s.sweepIdle(sweepPeriod(s.idleTimeout()))
 	for s.takeSlot() {
 		c, err := ln.Accept()
 		if err != nil {
@@ -158,19 +162,33 @@ func (s *Stream) drain(ctx context.Context) error {
 func (s *Stream) closeAll() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for c := range s.conns {
+	for c := s.conns; c != nil; c = c.next {
 		c.close()
 	}
 }
 
+// track puts c at the head of the open connections.
 func (s *Stream) track(c *conn) {
 	s.mu.Lock()
-	s.conns[c] = struct{}{}
+	c.next = s.conns
+	if c.next != nil {
+		c.next.prev = c
+	}
+	s.conns = c
 	s.mu.Unlock()
 }
 
+// untrack unlinks c from the open connections.
 func (s *Stream) untrack(c *conn) {
 	s.mu.Lock()
-	delete(s.conns, c)
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else {
+		s.conns = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	}
+	c.prev, c.next = nil, nil
 	s.mu.Unlock()
 }
