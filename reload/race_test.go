@@ -1,0 +1,5 @@
+//go:build race
+
+package reload_test
+
+const raceEnabled = true
