@@ -73,6 +73,10 @@ type Listener struct {
 	SessionIdle Duration `yaml:"session_idle,omitempty"`
 	// TLS holds the certificates of an https listener.
 	TLS *ListenerTLS `yaml:"tls,omitempty"`
+	// Engine is an http listener's HTTP/1.1 engine: fulcrum (package h1proxy) or net_http
+	// (package l7). Empty means fulcrum when it serves every route and pool of the listener,
+	// else net_http.
+	Engine string `yaml:"engine,omitempty"`
 }
 
 // ListenerTimeouts bound the client side of a listener.

@@ -16,6 +16,7 @@ func validate(c *checker, cfg *Config) {
 	validatePools(c, cfg.Pools)
 	validatePolicy(c, cfg)
 	validateL4(c, cfg)
+	validateEngine(c, cfg)
 	validateAccessLog(c, cfg.AccessLog)
 	warnUnusedPools(c, cfg)
 }

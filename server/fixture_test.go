@@ -98,6 +98,11 @@ func startFulcrum(t *testing.T, yaml string, backends ...*testBackend) (*server.
 	if err != nil {
 		t.Fatalf("config: %v\n%s", err, yaml)
 	}
+	for i := range cfg.Listeners {
+		if l := &cfg.Listeners[i]; l.Protocol == "http" && l.Engine == "" {
+			l.Engine = testEngine
+		}
+	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srv := server.New(logger)
 	if err := srv.Apply(cfg); err != nil {

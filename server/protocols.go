@@ -18,7 +18,7 @@ type protocol struct {
 
 // protocols maps a listener's `protocol` to its data path.
 var protocols = map[string]protocol{
-	"http":  {serve: serveHTTP},
+	"http":  {serve: serveHTTP, key: httpKey},
 	"https": {serve: serveHTTPS},
 	"tcp":   {serve: serveTCP},
 	"tls":   {serve: serveTLS},
@@ -26,6 +26,9 @@ var protocols = map[string]protocol{
 }
 
 func serveHTTP(s *Server, name string, ln net.Listener) (Service, func() error) {
+	if useFulcrum(s, name) {
+		return serveFulcrum(s, name, ln)
+	}
 	srv, ln := newHTTP(s, name, ln)
 	return srv, func() error { return srv.Serve(ln) }
 }

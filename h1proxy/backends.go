@@ -1,0 +1,58 @@
+package h1proxy
+
+import (
+	"net"
+	"sync"
+	"time"
+
+	"github.com/fulcrum-lb/fulcrum/h1"
+	"github.com/fulcrum-lb/fulcrum/runtime"
+)
+
+// Backend-side defaults, the same as package l7's.
+const (
+	defaultConnectTimeout = 2 * time.Second
+	defaultHeaderTimeout  = 30 * time.Second
+	defaultBackendIdle    = 90 * time.Second
+)
+
+// backendPools keeps one h1.Pool of keep-alive backend connections per distinct pair of pool
+// timeouts (connect, idle), shared by every pool that configures the same pair.
+type backendPools struct {
+	pools sync.Map // poolKey → *h1.Pool
+}
+
+type poolKey struct{ connect, idle time.Duration }
+
+// forPool returns the connection pool for a runtime pool's timeouts.
+func (b *backendPools) forPool(p *runtime.Pool) *h1.Pool {
+	k := poolKey{orDefault(p.Config.Timeouts.Connect.Duration, defaultConnectTimeout), orDefault(p.Config.Timeouts.Idle.Duration, defaultBackendIdle)}
+	if v, ok := b.pools.Load(k); ok {
+		return v.(*h1.Pool)
+	}
+	v, _ := b.pools.LoadOrStore(k, h1.NewPool(h1.PoolConfig{
+		Dialer:         &net.Dialer{Timeout: k.connect},
+		IdleTimeout:    k.idle,
+		MaxIdlePerAddr: 256,
+	}))
+	return v.(*h1.Pool)
+}
+
+func (b *backendPools) closeIdle() {
+	b.pools.Range(func(_, v any) bool {
+		v.(*h1.Pool).CloseIdle()
+		return true
+	})
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// headerTimeout is how long a backend may take to start its response.
+func headerTimeout(p *runtime.Pool) time.Duration {
+	return orDefault(p.Config.Timeouts.ResponseHeader.Duration, defaultHeaderTimeout)
+}

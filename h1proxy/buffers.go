@@ -1,0 +1,80 @@
+package h1proxy
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"syscall"
+
+	"github.com/fulcrum-lb/fulcrum/h1"
+)
+
+// bufSize is the size of a connection's read buffer (it must hold a whole request head) and of
+// its output buffer.
+const bufSize = h1.DefaultMaxHeadBytes
+
+// buffers are what a client connection holds only while it serves a request.
+type buffers struct {
+	in      *bufio.Reader // reads from the connection's source
+	out     []byte        // response bytes not yet written, cap bufSize
+	scratch []byte        // chunked bodies are decoded into it
+}
+
+var bufferPool = sync.Pool{New: func() any {
+	return &buffers{
+		in:      bufio.NewReaderSize(nil, bufSize),
+		out:     make([]byte, 0, bufSize),
+		scratch: make([]byte, bufSize/2),
+	}
+}}
+
+// source is what a connection's bufio.Reader reads from: the net.Conn, or, while the
+// connection waits for a request inside a RawConn callback, the socket itself without
+// blocking.
+type source struct {
+	conn  net.Conn
+	rawFD int // ≥ 0 only inside a RawConn callback
+}
+
+// errWouldBlock is a non-blocking read that found no bytes.
+var errWouldBlock = errors.New("h1proxy: would block")
+
+func (s *source) Read(p []byte) (int, error) {
+	if s.rawFD < 0 {
+		return s.conn.Read(p)
+	}
+	n, err := syscall.Read(s.rawFD, p)
+	switch {
+	case err == syscall.EAGAIN || err == syscall.EWOULDBLOCK:
+		return 0, errWouldBlock
+	case err == syscall.EINTR:
+		return 0, errWouldBlock
+	case err != nil:
+		return 0, err
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// outWriter appends to the connection's output buffer and writes it out when full; large
+// writes on an empty buffer go straight to the socket.
+type outWriter struct{ cc *clientConn }
+
+func (w outWriter) Write(p []byte) (int, error) {
+	b := w.cc.bufs
+	if len(b.out)+len(p) <= cap(b.out) {
+		b.out = append(b.out, p...)
+		return len(p), nil
+	}
+	if err := w.cc.flush(); err != nil {
+		return 0, err
+	}
+	if len(p) >= cap(b.out)/2 {
+		return w.cc.c.Write(p)
+	}
+	b.out = append(b.out, p...)
+	return len(p), nil
+}

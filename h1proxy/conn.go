@@ -1,0 +1,197 @@
+package h1proxy
+
+import (
+	"net"
+	"net/netip"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/fulcrum-lb/fulcrum/balance"
+	"github.com/fulcrum-lb/fulcrum/h1"
+)
+
+// Client-side defaults, the same as package l7's.
+const (
+	defaultReadHeader = 10 * time.Second
+	defaultClientIdle = 90 * time.Second
+)
+
+// Connection states, for Shutdown: an idle connection may be closed at once.
+const (
+	stateActive int32 = iota
+	stateIdle
+	stateClosed
+)
+
+// clientConn is one client connection. Its goroutine owns every field but state, which
+// Shutdown reads and swaps.
+type clientConn struct {
+	s      *Server
+	c      net.Conn
+	raw    syscall.RawConn // nil when c is not a socket: then buffers are kept while idle
+	src    source
+	bufs   *buffers // nil while idle
+	state  atomic.Int32
+	peer   netip.Addr
+	peerIP []byte // peer address as text, for X-Forwarded-For
+
+	req     h1.Request
+	resp    h1.Response
+	view    requestView
+	bal     balance.Request
+	tried   [8]int
+	reqBody h1.ChunkedReader
+	rspBody h1.ChunkedReader
+	cw      h1.ChunkedWriter
+	fw      h1.Forwarding
+	rdl     lazyDeadline
+	lastNow time.Time
+
+	waitFn  func(fd uintptr) bool // cc.readReady, bound once
+	waitErr error
+}
+
+func newClientConn(s *Server, c net.Conn) *clientConn {
+	cc := &clientConn{s: s, c: c, src: source{conn: c, rawFD: -1}}
+	if sc, ok := c.(syscall.Conn); ok {
+		cc.raw, _ = sc.SyscallConn()
+	}
+	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
+		cc.peer = ap.Addr().Unmap()
+		cc.peerIP = cc.peer.AppendTo(nil)
+	}
+	cc.view.req = &cc.req
+	cc.waitFn = cc.readReady
+	cc.fw = h1.Forwarding{Via: "1.1 fulcrum", ClientIP: cc.peerIP, Proto: "http"}
+	cc.lastNow = time.Now()
+	return cc
+}
+
+// serve answers requests until the client leaves, an error ends the connection, or the
+// server shuts down.
+func (cc *clientConn) serve() {
+	defer cc.finish()
+	for cc.awaitRequest() && cc.serveRequest() && !cc.s.closing.Load() {
+	}
+}
+
+func (cc *clientConn) finish() {
+	cc.state.Store(stateClosed)
+	cc.c.Close()
+	cc.releaseBuffers()
+	cc.s.forget(cc)
+}
+
+func (cc *clientConn) takeBuffers() {
+	if cc.bufs == nil {
+		cc.bufs = bufferPool.Get().(*buffers)
+		cc.bufs.in.Reset(&cc.src)
+	}
+}
+
+func (cc *clientConn) releaseBuffers() {
+	if cc.bufs != nil {
+		cc.bufs.in.Reset(nil)
+		cc.bufs.out = cc.bufs.out[:0]
+		bufferPool.Put(cc.bufs)
+		cc.bufs = nil
+	}
+}
+
+// awaitRequest returns once request bytes are buffered, or false when the connection should
+// end. A connection with nothing buffered gives its buffers back while it waits.
+func (cc *clientConn) awaitRequest() bool {
+	if cc.bufs != nil && cc.bufs.in.Buffered() > 0 {
+		return true
+	}
+	cc.rdl.extend(cc.c, cc.lastNow, cc.timeouts().idle)
+	if !cc.state.CompareAndSwap(stateActive, stateIdle) || cc.s.closing.Load() {
+		return false
+	}
+	err := cc.waitReadable()
+	if !cc.state.CompareAndSwap(stateIdle, stateActive) {
+		return false // Shutdown closed it meanwhile
+	}
+	return err == nil
+}
+
+// waitReadable blocks until the client sends bytes and buffers them.
+func (cc *clientConn) waitReadable() error {
+	if cc.raw == nil {
+		cc.takeBuffers()
+		_, err := cc.bufs.in.Peek(1)
+		return err
+	}
+	cc.releaseBuffers()
+	cc.waitErr = nil
+	if err := cc.raw.Read(cc.waitFn); err != nil {
+		return err
+	}
+	return cc.waitErr
+}
+
+// readReady runs inside RawConn.Read: it takes buffers and reads without blocking, giving the
+// buffers back when there was nothing to read, so the wait itself holds none.
+func (cc *clientConn) readReady(fd uintptr) bool {
+	cc.takeBuffers()
+	cc.src.rawFD = int(fd)
+	_, err := cc.bufs.in.Peek(1)
+	cc.src.rawFD = -1
+	if err == errWouldBlock {
+		cc.releaseBuffers()
+		return false
+	}
+	cc.waitErr = err
+	return true
+}
+
+// closeIfIdle closes the connection when it is waiting between requests; Shutdown calls it.
+func (cc *clientConn) closeIfIdle() {
+	if cc.state.CompareAndSwap(stateIdle, stateClosed) {
+		cc.c.Close()
+	}
+}
+
+// flush writes the output buffer to the client.
+func (cc *clientConn) flush() error {
+	b := cc.bufs
+	if len(b.out) == 0 {
+		return nil
+	}
+	_, err := cc.c.Write(b.out)
+	b.out = b.out[:0]
+	return err
+}
+
+type clientTimeouts struct{ readHeader, idle time.Duration }
+
+func (cc *clientConn) timeouts() clientTimeouts {
+	snap := cc.s.snaps()
+	l := snap.Listeners[cc.s.name]
+	if l == nil {
+		return clientTimeouts{defaultReadHeader, defaultClientIdle}
+	}
+	t := l.Config.Timeouts
+	return clientTimeouts{orDefault(t.ReadHeader.Duration, defaultReadHeader), orDefault(t.Idle.Duration, defaultClientIdle)}
+}
+
+// lazyDeadline sets a connection's read deadline only when it is not already within an
+// eighth of the wanted timeout: SetReadDeadline costs a timer update, so a busy keep-alive
+// connection touches it at most once per timeout/8.
+type lazyDeadline struct{ at int64 } // unix nanoseconds of the deadline set; 0 none
+
+func (d *lazyDeadline) extend(c net.Conn, now time.Time, timeout time.Duration) {
+	n, t := now.UnixNano(), int64(timeout)
+	if left := d.at - n; left >= t && left <= t+t/8 {
+		return
+	}
+	d.at = n + t + t/8
+	c.SetReadDeadline(time.Unix(0, d.at))
+}
+
+// clear removes the deadline (tunnels have none).
+func (d *lazyDeadline) clear(c net.Conn) {
+	d.at = 0
+	c.SetReadDeadline(time.Time{})
+}

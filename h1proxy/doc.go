@@ -1,0 +1,18 @@
+// Package h1proxy is fulcrum's HTTP/1.1 proxy engine: per client connection one goroutine reads
+// pipelined requests with package h1's strict parser, routes each one on the snapshot in
+// force, picks a backend with the pool's picker, forwards the normalized head and the body on a
+// pooled keep-alive backend connection, and streams the response back — retrying on another
+// backend when that is safe, reporting every attempt to the pool (outlier detection, EWMA), and
+// tunnelling upgraded connections (WebSocket) after a 101.
+//
+// The hot path takes no lock and, after warm-up, allocates nothing per request: the request
+// head is parsed in place, routed through a view of the parsed bytes, and re-emitted into the
+// backend connection's write buffer; response bytes are copied once, into the client's output
+// buffer, and written with one write per response when they fit. A connection between requests
+// holds no buffer: it waits for readability with the raw socket and takes its buffers from a
+// sync.Pool only when bytes arrive, so 10k idle keep-alive clients cost little memory.
+//
+// It serves cleartext HTTP/1.1 listeners. Route actions that rewrite messages (header edits,
+// rewrite, redirect, respond, mirror), cookie affinity and TLS or HTTP/2 backends are served by
+// package l7; Unsupported says which of them a listener uses.
+package h1proxy

@@ -1,0 +1,182 @@
+package h1proxy
+
+import (
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net/netip"
+	"time"
+
+	"github.com/fulcrum-lb/fulcrum/balance"
+	"github.com/fulcrum-lb/fulcrum/h1"
+	"github.com/fulcrum-lb/fulcrum/runtime"
+)
+
+// maxEmptyLines is how many stray CRLFs are skipped before a request line (RFC 9112 §2.2).
+const maxEmptyLines = 4
+
+// serveRequest reads, routes and answers one request; it reports whether the connection may
+// serve another.
+func (cc *clientConn) serveRequest() bool {
+	n, err := cc.readHead()
+	if err != nil {
+		cc.refuse(err)
+		return false
+	}
+	start := time.Now()
+	cc.lastNow = start
+	l := cc.s.snaps().Listeners[cc.s.name]
+	if l == nil {
+		return cc.answer(503, n, "listener is being removed\n")
+	}
+	client, trusted := effectiveClient(l, &cc.req, cc.peer)
+	cc.view.client = client
+	rt := l.Route(&cc.view)
+	if rt == nil {
+		return cc.answer(404, n, "no route matches this request\n")
+	}
+	p := choosePool(rt, client)
+	if p == nil {
+		return cc.answer(500, n, "route has no pool\n")
+	}
+	ex := exchange{cc: cc, pool: p, head: n, trusted: trusted, start: start}
+	keep := ex.run()
+	if obs := cc.s.Observer; obs != nil {
+		obs.Request(cc.s.name, rt.Name, p.Name, ex.backend, ex.status, ex.ttfb, time.Since(start), max(len(cc.bal.Tried)-1, 0))
+	}
+	return keep
+}
+
+// choosePool returns the route's pool, or its split target for this request: at random, or by
+// a hash of the client address when the split is sticky.
+func choosePool(rt *runtime.Route, client netip.Addr) *runtime.Pool {
+	sp := rt.Action.Split
+	if sp == nil {
+		return rt.Pool
+	}
+	n := rand.Uint64()
+	if sp.Sticky {
+		b := client.As16()
+		n = balance.HashKey(b[:])
+	}
+	return rt.Pools[sp.Pool(sp.Pick(n))]
+}
+
+// readHead parses the next request head from the buffered bytes, reading more while it is
+// incomplete, and returns its length; the head stays buffered (the request's views point
+// into it) until the exchange discards it.
+func (cc *clientConn) readHead() (int, error) {
+	in := cc.bufs.in
+	if err := cc.skipEmptyLines(); err != nil {
+		return 0, err
+	}
+	lim := h1.Limits{}
+	for {
+		buf, _ := in.Peek(in.Buffered())
+		n, err := h1.ParseRequest(buf, lim, &cc.req)
+		if err != h1.ErrNeedMore {
+			return n, err
+		}
+		if in.Buffered() == in.Size() {
+			return 0, h1.ErrHeadTooLarge
+		}
+		cc.rdl.extend(cc.c, time.Now(), cc.timeouts().readHeader) // slow client: bound the head
+		if _, err := in.Peek(in.Buffered() + 1); err != nil {
+			return 0, err
+		}
+	}
+}
+
+func (cc *clientConn) skipEmptyLines() error {
+	in := cc.bufs.in
+	for range maxEmptyLines {
+		b, err := in.Peek(2)
+		if len(b) < 2 {
+			return err
+		}
+		if b[0] != '\r' || b[1] != '\n' {
+			return nil
+		}
+		in.Discard(2)
+	}
+	return nil
+}
+
+// refuse answers a request that could not be parsed, when the error says what to answer.
+func (cc *clientConn) refuse(err error) {
+	var pe *h1.Error
+	if errors.As(err, &pe) {
+		cc.writeError(pe.Status, true, pe.Reason+"\n")
+		cc.flush()
+	}
+}
+
+// answer sends fulcrum's own response to a request that was not proxied. The connection stays
+// open only when the request's body is buffered and can be skipped.
+func (cc *clientConn) answer(status, head int, msg string) bool {
+	keep := cc.skipRequest(head) && !cc.req.Close
+	cc.writeError(status, !keep, msg)
+	return cc.flush() == nil && keep
+}
+
+// skipRequest discards a request that will not be forwarded, when its body is already
+// buffered; false means the connection cannot be reused.
+func (cc *clientConn) skipRequest(head int) bool {
+	in := cc.bufs.in
+	body := int64(0)
+	switch cc.req.Body {
+	case h1.BodyLength:
+		body = cc.req.ContentLength
+	case h1.BodyChunked:
+		return false
+	}
+	if int64(in.Buffered()) < int64(head)+body {
+		return false
+	}
+	in.Discard(head + int(body))
+	return true
+}
+
+// copyN copies exactly n bytes from r to w, or until EOF when n < 0, without allocating.
+// before runs whenever r has nothing buffered and is about to block (to flush output).
+func copyN(w io.Writer, r interface {
+	Buffered() int
+	Peek(int) ([]byte, error)
+	Discard(int) (int, error)
+}, n int64, before func() error) error {
+	for n != 0 {
+		if r.Buffered() == 0 {
+			if before != nil {
+				if err := before(); err != nil {
+					return err
+				}
+			}
+			if _, err := r.Peek(1); err != nil {
+				if n < 0 && err == io.EOF {
+					return nil
+				}
+				return truncated(err)
+			}
+		}
+		k := r.Buffered()
+		if n > 0 && int64(k) > n {
+			k = int(n)
+		}
+		b, _ := r.Peek(k)
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+		r.Discard(k)
+		if n > 0 {
+			n -= int64(k)
+		}
+	}
+	return nil
+}
+
+func truncated(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}

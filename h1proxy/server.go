@@ -1,0 +1,148 @@
+package h1proxy
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fulcrum-lb/fulcrum/runtime"
+)
+
+// Snapshots returns the snapshot in force; each request keeps the one it started with.
+type Snapshots func() *runtime.Snapshot
+
+// Observer receives one call per proxied request; metrics.Metrics implements it (the same
+// contract as l7.Observer). status is 0 when no backend answered; backend is "" when none was
+// picked. It is called on the connection's goroutine and must not block.
+type Observer interface {
+	Request(listener, route, pool, backend string, status int, ttfb, total time.Duration, retries int)
+}
+
+// Server serves one HTTP/1.1 listener.
+//
+// Concurrency: name, snaps, logger and backends are immutable after New; Observer is set
+// before Serve; mu guards ln and conns; closing is read lock-free by connections.
+type Server struct {
+	name     string
+	snaps    Snapshots
+	logger   *slog.Logger
+	backends backendPools
+
+	// Observer, when set before Serve, is told about every proxied request.
+	Observer Observer
+
+	closing atomic.Bool
+	mu      sync.Mutex
+	ln      net.Listener
+	conns   map[*clientConn]struct{}
+	drained chan struct{} // closed when conns becomes empty while closing
+}
+
+// New returns a server for the listener called name. It does no I/O; call Serve.
+func New(name string, snaps Snapshots, logger *slog.Logger) *Server {
+	return &Server{name: name, snaps: snaps, logger: logger, conns: make(map[*clientConn]struct{})}
+}
+
+// Serve accepts connections on ln until Shutdown; it returns nil after a graceful shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.closing.Load() {
+		s.mu.Unlock()
+		ln.Close()
+		return nil
+	}
+	s.ln = ln
+	s.mu.Unlock()
+	var backoff time.Duration
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if s.closing.Load() {
+				return nil
+			}
+			if backoff = nextBackoff(backoff); isTemporary(err) {
+				time.Sleep(backoff)
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		s.start(c)
+	}
+}
+
+// nextBackoff doubles the pause after a failed Accept, from 5ms up to 1s.
+func nextBackoff(d time.Duration) time.Duration {
+	return min(max(2*d, 5*time.Millisecond), time.Second)
+}
+
+// isTemporary reports an Accept error worth waiting out (EMFILE, ECONNABORTED, ...): any
+// error but a closed listener.
+func isTemporary(err error) bool { return !errors.Is(err, net.ErrClosed) }
+
+// start registers a connection and serves it on its own goroutine.
+func (s *Server) start(c net.Conn) {
+	cc := newClientConn(s, c)
+	s.mu.Lock()
+	if s.closing.Load() {
+		s.mu.Unlock()
+		c.Close()
+		return
+	}
+	s.conns[cc] = struct{}{}
+	s.mu.Unlock()
+	go cc.serve()
+}
+
+// forget removes a finished connection.
+func (s *Server) forget(cc *clientConn) {
+	s.mu.Lock()
+	delete(s.conns, cc)
+	if len(s.conns) == 0 && s.drained != nil {
+		close(s.drained)
+		s.drained = nil
+	}
+	s.mu.Unlock()
+}
+
+// Shutdown stops accepting, closes idle keep-alive connections, lets in-flight requests finish
+// (their connections close after the response) until ctx ends, then closes what is left.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing.Store(true)
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	var drained chan struct{}
+	if len(s.conns) > 0 {
+		drained = make(chan struct{})
+		s.drained = drained
+	}
+	for cc := range s.conns {
+		cc.closeIfIdle()
+	}
+	s.mu.Unlock()
+	defer s.backends.closeIdle()
+	if drained == nil {
+		return nil
+	}
+	select {
+	case <-drained:
+		return nil
+	case <-ctx.Done():
+		s.closeAll()
+		return ctx.Err()
+	}
+}
+
+func (s *Server) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for cc := range s.conns {
+		cc.c.Close()
+	}
+}

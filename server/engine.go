@@ -1,0 +1,55 @@
+package server
+
+import (
+	"fmt"
+	"net"
+
+	"github.com/fulcrum-lb/fulcrum/config"
+	"github.com/fulcrum-lb/fulcrum/h1proxy"
+)
+
+// defaultEngine serves http listeners that name no engine, when it can serve them.
+const defaultEngine = "net_http"
+
+// engineFor decides which engine serves an http listener: the one it names, else the default
+// when that engine serves every route and pool, else net_http. An explicit fulcrum engine
+// for a listener it cannot serve is an error.
+func engineFor(cfg *config.Config, lc config.Listener) (string, error) {
+	why := h1proxy.Unsupported(cfg, lc)
+	switch {
+	case lc.Engine == "fulcrum" && why != "":
+		return "", fmt.Errorf("engine fulcrum does not serve %s yet; use engine: net_http", why)
+	case lc.Engine != "":
+		return lc.Engine, nil
+	case defaultEngine == "fulcrum" && why == "":
+		return "fulcrum", nil
+	}
+	return "net_http", nil
+}
+
+// httpKey makes a change of engine open a new listener: the engine named, and the first
+// route feature only net_http serves.
+func httpKey(lc config.Listener) string {
+	return "engine=" + lc.Engine + ";needs=" + h1proxy.Unsupported(&config.Config{}, lc)
+}
+
+// serveFulcrum serves an http listener with the h1proxy engine.
+func serveFulcrum(s *Server, name string, ln net.Listener) (Service, func() error) {
+	srv := h1proxy.New(name, s.rt.Snapshot, s.logger)
+	srv.Observer = s.metrics
+	if n := s.rt.Snapshot().Listeners[name].Config.MaxConnections; n > 0 {
+		ln = limitListener(ln, n)
+	}
+	return srv, func() error { return srv.Serve(ln) }
+}
+
+// useFulcrum reports whether listener name is served by the fulcrum engine. An explicit
+// fulcrum engine that cannot serve the listener is logged and served by net_http.
+func useFulcrum(s *Server, name string) bool {
+	snap := s.rt.Snapshot()
+	engine, err := engineFor(snap.Config, snap.Listeners[name].Config)
+	if err != nil {
+		s.logger.Error("engine", "listener", name, "err", err)
+	}
+	return engine == "fulcrum"
+}
