@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"os"
+	"path/filepath"
 	"regexp"
 	"regexp/syntax"
 	"slices"
@@ -37,6 +38,7 @@ var (
 
 // validatePolicy checks every policy setting and fills its defaults.
 func validatePolicy(c *checker, cfg *Config) {
+	resolveFiles(filepath.Dir(c.file), cfg)
 	validateGeoIP(c, cfg.GeoIP)
 	pools := map[string]bool{}
 	for i := range cfg.Pools {
@@ -45,6 +47,34 @@ func validatePolicy(c *checker, cfg *Config) {
 	}
 	for i := range cfg.Listeners {
 		validateListenerPolicy(c, indexPath("listeners", i), &cfg.Listeners[i], cfg.GeoIP != nil, pools)
+	}
+}
+
+// resolveFiles makes relative file names (certificates, CA bundles, the geoip database)
+// relative to the directory of the configuration file, so a config works from any working
+// directory.
+func resolveFiles(dir string, cfg *Config) {
+	resolve := func(p *string) {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
+	if cfg.GeoIP != nil {
+		resolve(&cfg.GeoIP.Database)
+	}
+	for i := range cfg.Pools {
+		if t := cfg.Pools[i].TLS; t != nil {
+			resolve(&t.CA)
+		}
+	}
+	for i := range cfg.Listeners {
+		if t := cfg.Listeners[i].TLS; t != nil {
+			resolve(&t.ClientCA)
+			for j := range t.Certificates {
+				resolve(&t.Certificates[j].Cert)
+				resolve(&t.Certificates[j].Key)
+			}
+		}
 	}
 }
 
@@ -87,6 +117,18 @@ func (m *Match) hasPolicyConditions() bool {
 // answersItself reports whether a route needs no `pool`: it splits, redirects or responds.
 func (r *Route) answersItself() bool {
 	return len(r.Split) > 0 || r.Redirect != nil || r.Respond != nil
+}
+
+// poolNames lists every pool the route sends to: pool, split targets and mirror.
+func (r *Route) poolNames() []string {
+	names := []string{r.Pool}
+	for _, t := range r.Split {
+		names = append(names, t.Pool)
+	}
+	if r.Mirror != nil {
+		names = append(names, r.Mirror.Pool)
+	}
+	return names
 }
 
 func isHTTPListener(protocol string) bool { return protocol == "http" || protocol == "https" }

@@ -261,7 +261,9 @@ func warnUnusedPools(c *checker, cfg *Config) {
 	used := map[string]bool{}
 	for _, l := range cfg.Listeners {
 		for _, r := range l.Routes {
-			used[r.Pool] = true
+			for _, name := range r.poolNames() {
+				used[name] = true
+			}
 		}
 	}
 	for i, p := range cfg.Pools {

@@ -92,6 +92,7 @@ pools:
 // TestH2Spec runs h2spec against an https listener when h2spec is installed, and reports
 // the score.
 func TestH2Spec(t *testing.T) {
+	t.Parallel() // long: runs beside the rest of the package
 	bin := findH2Spec()
 	if bin == "" {
 		t.Skip("h2spec not found in PATH or $(go env GOPATH)/bin; go install github.com/summerwind/h2spec/cmd/h2spec@latest")

@@ -105,6 +105,7 @@ func TestRoutesAndActions(t *testing.T) {
 
 // TestSplit95 checks a 95/5 split over 20000 sequential keep-alive requests.
 func TestSplit95(t *testing.T) {
+	t.Parallel() // long: runs beside the rest of the package
 	stable, canary := startBackend(t, "stable"), startBackend(t, "canary")
 	srv := startFulcrum(t, `
 listeners:

@@ -33,6 +33,7 @@ func wsEcho(w http.ResponseWriter, r *http.Request) {
 // that the open tunnel counts as a connection for least_connections: while it is open,
 // plain requests go to the other backend.
 func TestWebSocketTunnel(t *testing.T) {
+	t.Parallel() // long: runs beside the rest of the package
 	w1, w2 := startBackend(t, "w1"), startBackend(t, "w2")
 	for _, b := range []*backend{w1, w2} {
 		name := b.name
