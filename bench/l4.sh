@@ -19,12 +19,17 @@ if [ -n "${FULCRUM:-}" ]; then cp "$FULCRUM" "$tmp/fulcrum"; else (cd "$repo" &&
 (cd "$repo" && go build -o "$tmp/l4load" ./bench/l4load) || exit 1
 cat > "$tmp/fulcrum.yaml" <<YAML
 listeners:
-  - {name: bulk, protocol: tcp, listen: 127.0.0.1:7085, routes: [{pool: iperf}]}
   - {name: short, protocol: tcp, listen: 127.0.0.1:7185, routes: [{pool: echo}]}
   - {name: dgram, protocol: udp, listen: 127.0.0.1:7185, routes: [{pool: echo}]}
 pools:
-  - {name: iperf, backends: [{address: 127.0.0.1:5201}]}
   - {name: echo, backends: [{address: 127.0.0.1:7900}]}
+YAML
+# The bulk run gets its own file: a proxy left over from it must not hold the ports below.
+cat > "$tmp/fulcrum-bulk.yaml" <<YAML
+listeners:
+  - {name: bulk, protocol: tcp, listen: 127.0.0.1:7085, routes: [{pool: iperf}]}
+pools:
+  - {name: iperf, backends: [{address: 127.0.0.1:5201}]}
 YAML
 cat > "$tmp/haproxy.cfg" <<CFG
 global
@@ -62,7 +67,7 @@ measure() { # name mode port pid workers
   printf '%-8s %-4s %-28s proxy_cpu_us/op=%s\n' "$1" "$2" "$out" "$us"
 }
 echo "== bulk TCP (iperf3, via shared/bench/l4peers.sh)"
-T=$T bash "$shared/l4peers.sh" "$tmp/fulcrum run -c $tmp/fulcrum.yaml"
+T=$T bash "$shared/l4peers.sh" "exec $tmp/fulcrum run -c $tmp/fulcrum-bulk.yaml"
 echo "== short connections and UDP datagrams"
 taskset -c 0 "$tmp/l4load" echo 127.0.0.1:7900 & pids+=($!)
 GOMAXPROCS=1 taskset -c 1 "$tmp/fulcrum" run -c "$tmp/fulcrum.yaml" >/dev/null 2>&1 & fpid=$!; pids+=($fpid)
