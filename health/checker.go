@@ -38,7 +38,7 @@ func (TCP) Check(ctx context.Context, address string) error {
 }
 
 // NewChecker builds the checker hc describes: nil for type "none" or "", TCP for "tcp",
-// HTTP for "http". Zero fields take the package defaults. The configuration should have
+// HTTP for "http", GRPC for "grpc". Zero fields take the package defaults. The configuration should have
 // passed Validate; if it did not, the returned checker fails every check with the
 // validation error, so the problem shows in the logs rather than as a silent pass.
 func NewChecker(hc config.HealthCheck) Checker {
