@@ -181,17 +181,18 @@ type runOptions struct {
 
 // serve runs cfg until SIGTERM or SIGINT, or until an upgrade hands over to a new process.
 func serve(cfg *config.Config, opts runOptions, logger *slog.Logger) int {
-	srv, ops, err := startServer(cfg, opts, logger)
+	access, err := openAccessLog(cfg)
+	if err != nil {
+		logger.Error("cannot start", "err", err)
+		return 1
+	}
+	defer access.Close()
+	srv, ops, err := startServer(cfg, opts, access, logger)
 	if err != nil {
 		logger.Error("cannot start", "err", err)
 		return 1
 	}
 	defer ops.Shutdown(context.Background())
-	access, err := openAccessLog(cfg, srv)
-	if err != nil {
-		logger.Error("access log", "err", err)
-	}
-	defer access.Close()
 	reloader := newReloader(srv, ops, opts.path, logger)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -206,10 +207,11 @@ func serve(cfg *config.Config, opts runOptions, logger *slog.Logger) int {
 	return shutdown(srv, drainTimeout(srv), logger)
 }
 
-// startServer applies cfg to a new server (sockets from the upgrader when there is one) and opens
-// the admin listener.
-func startServer(cfg *config.Config, opts runOptions, logger *slog.Logger) (*server.Server, *server.Operations, error) {
+// startServer applies cfg to a new server (sockets from the upgrader when there is one,
+// access lines to access) and opens the admin listener.
+func startServer(cfg *config.Config, opts runOptions, access *accesslog.Logger, logger *slog.Logger) (*server.Server, *server.Operations, error) {
 	srv := server.New(logger)
+	srv.SetAccessLog(access)
 	if opts.upgrader != nil {
 		srv.SetSockets(opts.upgrader)
 	}
@@ -225,18 +227,13 @@ func startServer(cfg *config.Config, opts runOptions, logger *slog.Logger) (*ser
 	return srv, ops, nil
 }
 
-// openAccessLog opens access_log as configured and hands it to the server; a change of
+// openAccessLog opens access_log as configured (nil when there is none); a change of
 // access_log takes effect at the next start or upgrade.
-func openAccessLog(cfg *config.Config, srv *server.Server) (*accesslog.Logger, error) {
+func openAccessLog(cfg *config.Config) (*accesslog.Logger, error) {
 	if cfg.AccessLog == nil {
 		return nil, nil
 	}
-	l, err := accesslog.New(accesslog.Options{Path: cfg.AccessLog.Path, Sample: cfg.AccessLog.Rate()})
-	if err != nil {
-		return nil, err
-	}
-	srv.SetAccessLog(l)
-	return l, nil
+	return accesslog.New(accesslog.Options{Path: cfg.AccessLog.Path, Sample: cfg.AccessLog.Rate()})
 }
 
 func newReloader(srv *server.Server, ops *server.Operations, path string, logger *slog.Logger) *reload.Reloader {
