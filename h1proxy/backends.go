@@ -34,6 +34,7 @@ func (b *backendPools) forPool(p *runtime.Pool) *h1.Pool {
 		Dialer:         &net.Dialer{Timeout: k.connect},
 		IdleTimeout:    k.idle,
 		MaxIdlePerAddr: 256,
+		TrustIdle:      time.Second,
 	}))
 	return v.(*h1.Pool)
 }

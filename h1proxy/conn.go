@@ -44,9 +44,11 @@ type clientConn struct {
 	reqBody h1.ChunkedReader
 	rspBody h1.ChunkedReader
 	cw      h1.ChunkedWriter
-	fw      h1.Forwarding
-	rdl     lazyDeadline
-	lastNow time.Time
+	// backendBody reads the response body being relayed.
+	backendBody backendReader
+	fw          h1.Forwarding
+	rdl         lazyDeadline
+	lastNow     time.Time
 
 	waitFn  func(fd uintptr) bool // cc.readReady, bound once
 	waitErr error
@@ -85,6 +87,7 @@ func (cc *clientConn) finish() {
 
 func (cc *clientConn) takeBuffers() {
 	if cc.bufs == nil {
+		cc.s.buffered.Add(1)
 		cc.bufs = bufferPool.Get().(*buffers)
 		cc.bufs.in.Reset(&cc.src)
 	}
@@ -96,6 +99,7 @@ func (cc *clientConn) releaseBuffers() {
 		cc.bufs.out = cc.bufs.out[:0]
 		bufferPool.Put(cc.bufs)
 		cc.bufs = nil
+		cc.s.buffered.Add(-1)
 	}
 }
 

@@ -61,7 +61,8 @@ func (ex *exchange) doneWithRequest() bool {
 func (ex *exchange) relayBody(bc *h1.BackendConn, kind h1.BodyKind) error {
 	cc, resp := ex.cc, &ex.cc.resp
 	w := outWriter{cc}
-	r := backendReader{bc: bc, timeout: headerTimeout(ex.pool)}
+	r := &cc.backendBody
+	r.bc, r.timeout = bc, headerTimeout(ex.pool)
 	switch kind {
 	case h1.BodyNone:
 		return nil

@@ -108,7 +108,21 @@ func (cc *clientConn) refuse(err error) {
 	if errors.As(err, &pe) {
 		cc.writeError(pe.Status, true, pe.Reason+"\n")
 		cc.flush()
+		cc.lingerClose()
 	}
+}
+
+// lingerClose half-closes the connection and reads what the client still sends for a moment,
+// so that closing with unread bytes does not reset the connection before the client has read
+// the answer.
+func (cc *clientConn) lingerClose() {
+	cw, ok := cc.c.(interface{ CloseWrite() error })
+	if !ok {
+		return
+	}
+	cw.CloseWrite()
+	cc.c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	io.CopyN(io.Discard, cc.c, 256<<10)
 }
 
 // answer sends fulcrum's own response to a request that was not proxied. The connection stays

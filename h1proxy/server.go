@@ -35,11 +35,12 @@ type Server struct {
 	// Observer, when set before Serve, is told about every proxied request.
 	Observer Observer
 
-	closing atomic.Bool
-	mu      sync.Mutex
-	ln      net.Listener
-	conns   map[*clientConn]struct{}
-	drained chan struct{} // closed when conns becomes empty while closing
+	closing  atomic.Bool
+	buffered atomic.Int64 // connections holding buffers (serving a request)
+	mu       sync.Mutex
+	ln       net.Listener
+	conns    map[*clientConn]struct{}
+	drained  chan struct{} // closed when conns becomes empty while closing
 }
 
 // New returns a server for the listener called name. It does no I/O; call Serve.
@@ -97,6 +98,10 @@ func (s *Server) start(c net.Conn) {
 	s.mu.Unlock()
 	go cc.serve()
 }
+
+// Buffered returns how many connections hold read and write buffers at the moment: those
+// serving a request. Idle keep-alive connections hold none.
+func (s *Server) Buffered() int64 { return s.buffered.Load() }
 
 // forget removes a finished connection.
 func (s *Server) forget(cc *clientConn) {

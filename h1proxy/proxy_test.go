@@ -1,0 +1,112 @@
+package h1proxy
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// echo answers with the method, the body it read and the Via and X-Forwarded-For it got.
+func echo(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	w.Header().Set("X-Via", r.Header.Get("Via"))
+	w.Header().Set("X-Got-XFF", r.Header.Get("X-Forwarded-For"))
+	switch r.URL.Path {
+	case "/nocontent":
+		w.WriteHeader(http.StatusNoContent)
+	case "/notmodified":
+		w.WriteHeader(http.StatusNotModified)
+	case "/chunked":
+		for _, part := range []string{"one ", "two ", "three"} {
+			io.WriteString(w, part)
+			w.(http.Flusher).Flush()
+		}
+	default:
+		fmt.Fprintf(w, "%s %s %s", r.Method, r.URL.RequestURI(), body)
+	}
+}
+
+func TestPipelinedRequestsAreAnsweredInOrder(t *testing.T) {
+	_, addr := startProxy(t, oneBackendYAML, startBackend(t, echo))
+	rc := dialRaw(t, addr)
+	rc.send(t, "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\nGET /c HTTP/1.1\r\nHost: x\r\n\r\n")
+	for _, want := range []string{"GET /a ", "GET /b ", "GET /c "} {
+		resp, body := rc.response(t, "GET")
+		if resp.StatusCode != 200 || body != want {
+			t.Errorf("got %d %q, want 200 %q", resp.StatusCode, body, want)
+		}
+		if !strings.Contains(resp.Header.Get("X-Via"), "fulcrum") || resp.Header.Get("X-Got-XFF") != "127.0.0.1" {
+			t.Errorf("backend saw Via %q and X-Forwarded-For %q, want fulcrum and 127.0.0.1", resp.Header.Get("X-Via"), resp.Header.Get("X-Got-XFF"))
+		}
+	}
+}
+
+func TestBodiesAreFramedBothWays(t *testing.T) {
+	_, addr := startProxy(t, oneBackendYAML, startBackend(t, echo))
+	for _, tc := range []struct {
+		name, method, request string
+		wantStatus            int
+		wantBody              string
+		wantChunked           bool
+	}{
+		{name: "Content-Length body", method: "POST", request: "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", wantStatus: 200, wantBody: "POST /p hello"},
+		{name: "chunked body re-encoded", method: "POST", request: "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\n\r\n", wantStatus: 200, wantBody: "POST /p abcde"},
+		{name: "chunked response", method: "GET", request: "GET /chunked HTTP/1.1\r\nHost: x\r\n\r\n", wantStatus: 200, wantBody: "one two three", wantChunked: true},
+		{name: "HEAD has no body", method: "HEAD", request: "HEAD /h HTTP/1.1\r\nHost: x\r\n\r\n", wantStatus: 200, wantBody: ""},
+		{name: "204 has no body", method: "GET", request: "GET /nocontent HTTP/1.1\r\nHost: x\r\n\r\n", wantStatus: 204, wantBody: ""},
+		{name: "304 has no body", method: "GET", request: "GET /notmodified HTTP/1.1\r\nHost: x\r\n\r\n", wantStatus: 304, wantBody: ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rc := dialRaw(t, addr)
+			for range 2 { // twice: the connection must stay usable
+				rc.send(t, tc.request)
+				resp, body := rc.response(t, tc.method)
+				chunked := len(resp.TransferEncoding) > 0
+				if resp.StatusCode != tc.wantStatus || body != tc.wantBody || chunked != tc.wantChunked {
+					t.Errorf("got %d %q chunked=%v, want %d %q chunked=%v", resp.StatusCode, body, chunked, tc.wantStatus, tc.wantBody, tc.wantChunked)
+				}
+			}
+		})
+	}
+}
+
+func TestMalformedRequestsAreRefusedAndClosed(t *testing.T) {
+	_, addr := startProxy(t, oneBackendYAML, startBackend(t, echo))
+	for _, tc := range []struct {
+		name, request string
+		wantStatus    int
+	}{
+		{name: "two Content-Length fields", request: "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\na", wantStatus: 400},
+		{name: "Content-Length with Transfer-Encoding", request: "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", wantStatus: 400},
+		{name: "gzip before chunked", request: "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", wantStatus: 501},
+		{name: "URI too long", request: "GET /" + strings.Repeat("a", 9000) + " HTTP/1.1\r\nHost: x\r\n\r\n", wantStatus: 414},
+		{name: "header section too large", request: "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("b", 17000) + "\r\n\r\n", wantStatus: 431},
+		{name: "unsupported version", request: "GET / HTTP/2.0\r\nHost: x\r\n\r\n", wantStatus: 505},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rc := dialRaw(t, addr)
+			rc.send(t, tc.request)
+			resp, _ := rc.response(t, "GET")
+			if resp.StatusCode != tc.wantStatus {
+				t.Errorf("got %d, want %d", resp.StatusCode, tc.wantStatus)
+			}
+			if !rc.closed() {
+				t.Errorf("connection still open after %d, want it closed", tc.wantStatus)
+			}
+		})
+	}
+}
+
+func TestNoBackendIs503AndKeepsTheConnection(t *testing.T) {
+	_, addr := startProxy(t, oneBackendYAML, "127.0.0.1:1")
+	rc := dialRaw(t, addr)
+	for range 2 {
+		rc.send(t, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, _ := rc.response(t, "GET")
+		if resp.StatusCode != 502 && resp.StatusCode != 503 {
+			t.Fatalf("got %d, want 502 or 503 for a refused connect", resp.StatusCode)
+		}
+	}
+}
