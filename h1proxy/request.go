@@ -20,6 +20,10 @@ const maxEmptyLines = 4
 func (cc *clientConn) serveRequest() bool {
 	n, err := cc.readHead()
 	if err != nil {
+		if cc.s.H2C != nil && cc.h2cPreface() {
+			cc.handOverH2C()
+			return false
+		}
 		cc.refuse(err)
 		return false
 	}

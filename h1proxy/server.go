@@ -34,6 +34,11 @@ type Server struct {
 
 	// Observer, when set before Serve, is told about every proxied request.
 	Observer Observer
+	// H2C, when set before Serve, takes over a connection that opens with the HTTP/2
+	// connection preface (h2c with prior knowledge); the bytes read so far are replayed to it.
+	// It runs on the connection's goroutine and owns the connection. Nil: such a connection
+	// is refused like any malformed request.
+	H2C func(net.Conn)
 
 	closing  atomic.Bool
 	buffered atomic.Int64 // connections holding buffers (serving a request)

@@ -3,13 +3,18 @@ package server
 import (
 	"fmt"
 	"net"
+	"net/http"
+
+	"golang.org/x/net/http2"
 
 	"github.com/fulcrum-lb/fulcrum/config"
 	"github.com/fulcrum-lb/fulcrum/h1proxy"
+	"github.com/fulcrum-lb/fulcrum/l7"
 )
 
-// defaultEngine serves http listeners that name no engine, when it can serve them.
-const defaultEngine = "net_http"
+// defaultEngine serves http listeners that name no engine, when it can serve them. It is
+// fulcrum since the e2e suite (server/*_e2e_test.go) passes on it.
+const defaultEngine = "fulcrum"
 
 // engineFor decides which engine serves an http listener: the one it names, else the default
 // when that engine serves every route and pool, else net_http. An explicit fulcrum engine
@@ -37,6 +42,7 @@ func httpKey(lc config.Listener) string {
 func serveFulcrum(s *Server, name string, ln net.Listener) (Service, func() error) {
 	srv := h1proxy.New(name, s.rt.Snapshot, s.logger)
 	srv.Observer = s.metrics
+	srv.H2C = h2cHandler(s, name)
 	if n := s.rt.Snapshot().Listeners[name].Config.MaxConnections; n > 0 {
 		ln = limitListener(ln, n)
 	}
@@ -52,4 +58,15 @@ func useFulcrum(s *Server, name string) bool {
 		s.logger.Error("engine", "listener", name, "err", err)
 	}
 	return engine == "fulcrum"
+}
+
+// h2cHandler serves the h2c (prior knowledge) connections of a fulcrum-engine listener with
+// package l7, as a net_http listener would.
+func h2cHandler(s *Server, name string) func(net.Conn) {
+	l7srv := l7.New(name, s.rt.Snapshot, s.transports, s.logger)
+	l7srv.Observer = s.metrics
+	h2 := &http2.Server{}
+	return func(c net.Conn) {
+		h2.ServeConn(c, &http2.ServeConnOpts{Handler: l7srv, BaseConfig: &http.Server{}})
+	}
 }
