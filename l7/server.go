@@ -31,6 +31,7 @@ type Server struct {
 	// mirrors sends shadow copies; certs serves an https listener's certificates.
 	mirrors *mirrors
 	certs   *certCache
+	drain   drainer
 
 	// Observer, when set before Serve, is told about every proxied request.
 	Observer Observer
@@ -59,6 +60,7 @@ func New(name string, snaps Snapshots, transports *Transports, logger *slog.Logg
 		IdleTimeout:       orDefault(lc.Timeouts.Idle.Duration, 90*time.Second),
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 		Protocols:         cleartextProtocols(),
+		ConnState:         s.drain.connState,
 	}
 	return s
 }
@@ -73,16 +75,14 @@ func cleartextProtocols() *http.Protocols {
 
 // Serve accepts connections on ln until Shutdown; it returns nil after a graceful shutdown.
 func (s *Server) Serve(ln net.Listener) error {
-	err := s.http.Serve(ln)
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
-	return err
+	s.drain.serving(ln)
+	return s.drain.served(s.http.Serve(ln))
 }
 
 // Shutdown stops accepting, lets in-flight requests finish until ctx ends, then closes what
 // is left.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.drain.drain(ctx, s.http)
 	err := s.http.Shutdown(ctx)
 	if err != nil {
 		s.http.Close()

@@ -79,9 +79,6 @@ func (s *Server) ServeTLS(ln net.Listener) error {
 	s.http.Protocols = new(http.Protocols)
 	s.http.Protocols.SetHTTP1(true)
 	s.http.Protocols.SetHTTP2(true)
-	err := s.http.ServeTLS(ln, "", "")
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
-	return err
+	s.drain.serving(ln)
+	return s.drain.served(s.http.ServeTLS(ln, "", ""))
 }

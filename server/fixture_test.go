@@ -87,13 +87,9 @@ func (b *testBackend) Hits() int {
 	return b.hits
 }
 
-// startFulcrum applies a YAML config (with {{name}} placeholders replaced by backend
-// addresses) and returns the server and the base URL of listener "web".
-func startFulcrum(t *testing.T, yaml string, backends ...*testBackend) (*server.Server, string) {
+// testConfig parses yaml and gives http listeners that name no engine the engine under test.
+func testConfig(t *testing.T, yaml string) *config.Config {
 	t.Helper()
-	for _, b := range backends {
-		yaml = strings.ReplaceAll(yaml, "{{"+b.name+"}}", b.addr)
-	}
 	cfg, err := config.Parse("test.yaml", []byte(yaml))
 	if err != nil {
 		t.Fatalf("config: %v\n%s", err, yaml)
@@ -103,6 +99,17 @@ func startFulcrum(t *testing.T, yaml string, backends ...*testBackend) (*server.
 			l.Engine = testEngine
 		}
 	}
+	return cfg
+}
+
+// startFulcrum applies a YAML config (with {{name}} placeholders replaced by backend
+// addresses) and returns the server and the base URL of listener "web".
+func startFulcrum(t *testing.T, yaml string, backends ...*testBackend) (*server.Server, string) {
+	t.Helper()
+	for _, b := range backends {
+		yaml = strings.ReplaceAll(yaml, "{{"+b.name+"}}", b.addr)
+	}
+	cfg := testConfig(t, yaml)
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srv := server.New(logger)
 	if err := srv.Apply(cfg); err != nil {

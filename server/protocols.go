@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net"
+	"strings"
 
 	"github.com/fulcrum-lb/fulcrum/config"
 	"github.com/fulcrum-lb/fulcrum/l7"
@@ -56,32 +57,59 @@ func protocolKey(lc config.Listener) string {
 	return ""
 }
 
-// open binds a listener's socket and starts its service.
-func (s *Server) open(lc config.Listener) error {
+// open starts a listener's service on a socket: the one a retired listener on the same
+// address handed over (so no connection is refused while settings change), or a new one.
+func (s *Server) open(lc config.Listener, handover map[string]any) error {
 	p, ok := protocols[lc.Protocol]
 	if !ok {
 		return fmt.Errorf("protocol %q is not supported", lc.Protocol)
 	}
-	a := &active{key: keyOf(lc), done: make(chan struct{})}
+	a := &active{key: keyOf(lc), bind: bindKey(p, lc), done: make(chan struct{})}
+	sock, err := s.socketFor(a.bind, handover)
+	if err != nil {
+		return err
+	}
+	served, shared := duplicate(sock)
+	a.sock, a.shared = sock, shared
 	var run func() error
 	if p.servePacket != nil {
-		pc, err := s.socketSource().ListenPacket("udp", lc.Listen)
-		if err != nil {
-			return err
-		}
-		a.sock = pc
-		a.svc, run = p.servePacket(s, lc.Name, pc)
+		a.svc, run = p.servePacket(s, lc.Name, served.(net.PacketConn))
 	} else {
-		ln, err := s.socketSource().Listen("tcp", lc.Listen)
-		if err != nil {
-			return err
-		}
-		a.sock = ln
-		a.svc, run = p.serve(s, lc.Name, ln)
+		a.svc, run = p.serve(s, lc.Name, served.(net.Listener))
 	}
 	s.listeners[lc.Name] = a
 	go s.run(lc.Name, a, run)
 	return nil
+}
+
+func bindKey(p protocol, lc config.Listener) string {
+	if p.servePacket != nil {
+		return "udp " + lc.Listen
+	}
+	return "tcp " + lc.Listen
+}
+
+// boundKey is a's bind key with the address actually bound (port 0 resolved).
+func boundKey(a *active) string {
+	network, _, _ := strings.Cut(a.bind, " ")
+	return network + " " + addrOf(a.sock)
+}
+
+// socketFor takes the socket handed over for bind, or binds a new one.
+func (s *Server) socketFor(bind string, handover map[string]any) (any, error) {
+	if sock, ok := handover[bind]; ok {
+		for k, v := range handover { // the same socket may be listed under two keys
+			if v == sock {
+				delete(handover, k)
+			}
+		}
+		return sock, nil
+	}
+	network, addr, _ := strings.Cut(bind, " ")
+	if network == "udp" {
+		return s.socketSource().ListenPacket(network, addr)
+	}
+	return s.socketSource().Listen(network, addr)
 }
 
 func (s *Server) run(name string, a *active, serve func() error) {

@@ -46,9 +46,13 @@ type Server struct {
 
 type active struct {
 	key  listenerKey
-	sock any // net.Listener or net.PacketConn
-	svc  Service
-	done chan struct{} // closed when the service's Serve returns
+	bind string // network and address, e.g. "tcp 127.0.0.1:8080"
+	sock any    // the socket: net.Listener or net.PacketConn
+	// shared says the service serves a duplicate of sock, so sock outlives the service and
+	// can be handed to the next service on the same address without closing it.
+	shared bool
+	svc    Service
+	done   chan struct{} // closed when the service's Serve returns
 }
 
 // listenerKey is what forces a new socket or service when it changes; routes do not.
@@ -105,9 +109,14 @@ func (s *Server) reconcile(cfg *config.Config) error {
 	for _, lc := range cfg.Listeners {
 		want[lc.Name] = lc
 	}
+	handover := map[string]any{} // sockets of retired listeners, by bind key
 	for name, a := range s.listeners {
 		if lc, ok := want[name]; !ok || keyOf(lc) != a.key {
 			s.retire(name, a, drainTimeout(lc))
+			if a.shared {
+				handover[a.bind] = a.sock
+				handover[boundKey(a)] = a.sock // port 0 resolved, as a successor would name it
+			}
 		}
 	}
 	var errs []error
@@ -115,9 +124,12 @@ func (s *Server) reconcile(cfg *config.Config) error {
 		if _, ok := s.listeners[lc.Name]; ok {
 			continue
 		}
-		if err := s.open(lc); err != nil {
+		if err := s.open(lc, handover); err != nil {
 			errs = append(errs, fmt.Errorf("listener %q: %w", lc.Name, err))
 		}
+	}
+	for _, sock := range handover { // nobody took them: the address is gone
+		closeSocket(sock) // closing twice (two keys) is harmless
 	}
 	return errors.Join(errs...)
 }
@@ -148,6 +160,15 @@ func (s *Server) retire(name string, a *active, timeout time.Duration) {
 	}()
 }
 
+// shutdownActive stops a listener's service and then closes its socket.
+func shutdownActive(ctx context.Context, a *active) error {
+	err := a.svc.Shutdown(ctx)
+	if a.shared {
+		closeSocket(a.sock)
+	}
+	return err
+}
+
 // Shutdown stops every listener: no new connections, work in progress finishes until ctx
 // ends; then health checks stop. It returns ctx's error if the drain was cut short.
 func (s *Server) Shutdown(ctx context.Context) error {
@@ -160,7 +181,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	errs := make(chan error, len(all))
 	for _, a := range all {
 		wg.Add(1)
-		go func() { defer wg.Done(); errs <- a.svc.Shutdown(ctx) }()
+		go func() { defer wg.Done(); errs <- shutdownActive(ctx, a) }()
 	}
 	wg.Wait()
 	s.draining.Wait()

@@ -106,6 +106,16 @@ func (l *listener) Close() error {
 	return l.Listener.Close()
 }
 
+// File returns a duplicate descriptor of the socket, so the server can hand one socket
+// from a retired listener to its successor on the same address.
+func (l *listener) File() (*os.File, error) {
+	fs, ok := l.Listener.(interface{ File() (*os.File, error) })
+	if !ok {
+		return nil, errors.New("listener cannot be duplicated")
+	}
+	return fs.File()
+}
+
 func stopListening(ln net.Listener) {
 	sc, ok := ln.(syscall.Conn)
 	if !ok {
