@@ -160,13 +160,13 @@ func (s *Server) retire(name string, a *active, timeout time.Duration) {
 	}()
 }
 
-// shutdownActive stops a listener's service and then closes its socket.
+// shutdownActive closes a listener's socket, then stops its service, which closes the
+// service's own copy first thing: from then on new connections are refused.
 func shutdownActive(ctx context.Context, a *active) error {
-	err := a.svc.Shutdown(ctx)
 	if a.shared {
 		closeSocket(a.sock)
 	}
-	return err
+	return a.svc.Shutdown(ctx)
 }
 
 // Shutdown stops every listener: no new connections, work in progress finishes until ctx
