@@ -15,6 +15,7 @@ import (
 	"net/http/httputil"
 	"time"
 
+	"github.com/fulcrum-lb/fulcrum/accesslog"
 	"github.com/fulcrum-lb/fulcrum/runtime"
 )
 
@@ -35,6 +36,8 @@ type Server struct {
 
 	// Observer, when set before Serve, is told about every proxied request.
 	Observer Observer
+	// AccessLog, when set before Serve, gets one line per proxied request (sampled).
+	AccessLog *accesslog.Logger
 }
 
 // Observer receives one call per proxied request (metrics.Metrics implements it). status is
@@ -114,19 +117,42 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mirrors.maybe(r, rt, ex)
-	if s.Observer == nil {
+	if s.Observer == nil && s.AccessLog == nil {
 		s.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex)))
 		return
 	}
 	start, sw := time.Now(), &statusWriter{ResponseWriter: w}
 	s.proxy.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex)))
-	s.Observer.Request(s.name, rt.Name, p.Name, ex.backend, sw.status, ex.ttfb, time.Since(start), max(len(ex.req.Tried)-1, 0))
+	s.record(r, rt.Name, p.Name, ex, sw, start)
 }
 
-// statusWriter remembers the status sent to the client, for the Observer.
+// transferObserver is the optional part of an Observer that counts bytes.
+type transferObserver interface {
+	Transferred(listener, pool string, in, out int64)
+}
+
+// record tells the Observer and the access log about one proxied request.
+func (s *Server) record(r *http.Request, route, pool string, ex *exchange, sw *statusWriter, start time.Time) {
+	total, retries, in := time.Since(start), max(len(ex.req.Tried)-1, 0), max(r.ContentLength, 0)
+	if s.Observer != nil {
+		s.Observer.Request(s.name, route, pool, ex.backend, sw.status, ex.ttfb, total, retries)
+		if t, ok := s.Observer.(transferObserver); ok {
+			t.Transferred(s.name, pool, in, sw.bytes)
+		}
+	}
+	if e := s.AccessLog.Start(); e != nil {
+		e.Time, e.Client, e.Listener, e.Route, e.Pool, e.Backend = start, r.RemoteAddr, s.name, route, pool, ex.backend
+		e.Method, e.Host, e.Path, e.Status = r.Method, r.Host, r.URL.Path, sw.status
+		e.BytesIn, e.BytesOut, e.TTFB, e.Total, e.Retries = in, sw.bytes, ex.ttfb, total, retries
+		s.AccessLog.Log(e)
+	}
+}
+
+// statusWriter remembers the status and counts the body bytes sent to the client.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	bytes  int64
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -140,7 +166,9 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
-	return w.ResponseWriter.Write(p)
+	n, err := w.ResponseWriter.Write(p)
+	w.bytes += int64(n)
+	return n, err
 }
 
 // Unwrap lets http.ResponseController reach the connection (flush, hijack for upgrades).

@@ -44,6 +44,7 @@ func serveHTTPS(s *Server, name string, ln net.Listener) (Service, func() error)
 func newHTTP(s *Server, name string, ln net.Listener) (*l7.Server, net.Listener) {
 	srv := l7.New(name, s.rt.Snapshot, s.transports, s.logger)
 	srv.Observer = s.metrics
+	srv.AccessLog = s.AccessLog()
 	if n := s.rt.Snapshot().Listeners[name].Config.MaxConnections; n > 0 {
 		ln = limitListener(ln, n)
 	}
