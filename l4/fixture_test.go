@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/config"
+	"github.com/fulcrum-lb/fulcrum/l4/epoll"
 	"github.com/fulcrum-lb/fulcrum/runtime"
 )
 
@@ -34,14 +35,62 @@ func snapshotOf(t testing.TB, yaml string) Snapshots {
 	return rt.Snapshot
 }
 
-// startStream serves listener "front" of yaml on a loopback port and returns its address.
-func startStream(t testing.TB, mode Mode, yaml string) (*Stream, string) {
+// service is what the tests drive: a Stream, or another engine's service for tcp listeners.
+type service interface {
+	Serve(net.Listener) error
+	Shutdown(context.Context) error
+	Stats() Stats
+}
+
+// engine builds the service for listener "front"; every tcp test runs on each engine.
+type engine struct {
+	name      string
+	supported bool
+	build     func(mode Mode, snaps Snapshots) service
+}
+
+var (
+	netpollEngine = engine{name: "netpoll", supported: true, build: func(mode Mode, snaps Snapshots) service {
+		return NewStream("front", mode, snaps, quiet)
+	}}
+	epollEngine = engine{name: "epoll", supported: epoll.Supported, build: func(_ Mode, snaps Snapshots) service {
+		return epollService{epoll.New("front", epoll.Snapshots(snaps), quiet)}
+	}}
+	engines = []engine{netpollEngine, epollEngine}
+)
+
+// epollService gives the epoll engine's counters this package's Stats type.
+type epollService struct{ *epoll.Stream }
+
+func (e epollService) Stats() Stats { return Stats(e.Stream.Stats()) }
+
+// eachEngine runs test as a subtest per engine that this system supports.
+func eachEngine(t *testing.T, test func(t *testing.T, e engine)) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			if !e.supported {
+				t.Skipf("engine %s is not supported here", e.name)
+			}
+			test(t, e)
+		})
+	}
+}
+
+// startStream serves listener "front" of yaml on a loopback port with the default engine
+// and returns its address.
+func startStream(t testing.TB, mode Mode, yaml string) (service, string) {
+	t.Helper()
+	return startOn(t, netpollEngine, mode, yaml)
+}
+
+// startOn is startStream on engine e.
+func startOn(t testing.TB, e engine, mode Mode, yaml string) (service, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := NewStream("front", mode, snapshotOf(t, yaml), quiet)
+	s := e.build(mode, snapshotOf(t, yaml))
 	go s.Serve(ln)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)

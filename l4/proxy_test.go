@@ -72,19 +72,21 @@ func TestProxyProtocolAcceptAndSend(t *testing.T) {
 }
 
 func TestProxyProtocolSendsRealClientWithoutAccept(t *testing.T) {
-	b := startBackend(t, "b", proxyReader)
-	_, addr := startStream(t, TCP, tcpConfig("", poolYAML("p", "round_robin", "    send_proxy_protocol: v1\n", b.addr())))
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	io.WriteString(c, "hi\n")
-	got, _ := io.ReadAll(c)
-	want := fmt.Sprintf("v1 %v %v hi\n", c.LocalAddr(), addr)
-	if string(got) != want {
-		t.Fatalf("backend saw %q, want %q", got, want)
-	}
+	eachEngine(t, func(t *testing.T, e engine) {
+		b := startBackend(t, "b", proxyReader)
+		_, addr := startOn(t, e, TCP, tcpConfig("", poolYAML("p", "round_robin", "    send_proxy_protocol: v1\n", b.addr())))
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		io.WriteString(c, "hi\n")
+		got, _ := io.ReadAll(c)
+		want := fmt.Sprintf("v1 %v %v hi\n", c.LocalAddr(), addr)
+		if string(got) != want {
+			t.Fatalf("backend saw %q, want %q", got, want)
+		}
+	})
 }
 
 func TestProxyProtocolRefusesUntrustedAndMalformed(t *testing.T) {

@@ -14,26 +14,28 @@ import (
 )
 
 func TestTCPEchoThroughEveryAlgorithm(t *testing.T) {
-	const conns = 12
-	for _, algo := range config.Algorithms {
-		t.Run(algo, func(t *testing.T) {
-			bs := []*backend{startBackend(t, "b0", namedEcho), startBackend(t, "b1", namedEcho), startBackend(t, "b2", namedEcho)}
-			_, addr := startStream(t, TCP, tcpConfig("", poolYAML("p", algo, "", bs[0].addr(), bs[1].addr(), bs[2].addr())))
-			served := map[string]int{}
-			for i := range conns {
-				name, c := greet(t, addr)
-				msg := fmt.Sprintf("hello %d\n", i)
-				io.WriteString(c, msg)
-				got := make([]byte, len(msg))
-				if _, err := io.ReadFull(c, got); err != nil || string(got) != msg {
-					t.Fatalf("echo: got %q, %v; want %q", got, err, msg)
+	eachEngine(t, func(t *testing.T, e engine) {
+		const conns = 12
+		for _, algo := range config.Algorithms {
+			t.Run(algo, func(t *testing.T) {
+				bs := []*backend{startBackend(t, "b0", namedEcho), startBackend(t, "b1", namedEcho), startBackend(t, "b2", namedEcho)}
+				_, addr := startOn(t, e, TCP, tcpConfig("", poolYAML("p", algo, "", bs[0].addr(), bs[1].addr(), bs[2].addr())))
+				served := map[string]int{}
+				for i := range conns {
+					name, c := greet(t, addr)
+					msg := fmt.Sprintf("hello %d\n", i)
+					io.WriteString(c, msg)
+					got := make([]byte, len(msg))
+					if _, err := io.ReadFull(c, got); err != nil || string(got) != msg {
+						t.Fatalf("echo: got %q, %v; want %q", got, err, msg)
+					}
+					c.Close()
+					served[name]++
 				}
-				c.Close()
-				served[name]++
-			}
-			checkSpread(t, algo, served, conns)
-		})
-	}
+				checkSpread(t, algo, served, conns)
+			})
+		}
+	})
 }
 
 // checkSpread checks what each algorithm promises for sequential clients from one address.
@@ -65,152 +67,168 @@ func checkSpread(t *testing.T, algo string, served map[string]int, total int) {
 }
 
 func TestTCPHalfClose(t *testing.T) {
-	// The backend reads to EOF, then answers with the byte count: the answer can only
-	// arrive if the proxy forwarded the client's FIN yet kept the other direction open.
-	b := startBackend(t, "b", func(_ *backend, c net.Conn) {
-		n, _ := io.Copy(io.Discard, c)
-		fmt.Fprintf(c, "got %d", n)
+	eachEngine(t, func(t *testing.T, e engine) {
+		// The backend reads to EOF, then answers with the byte count: the answer can only
+		// arrive if the proxy forwarded the client's FIN yet kept the other direction open.
+		b := startBackend(t, "b", func(_ *backend, c net.Conn) {
+			n, _ := io.Copy(io.Discard, c)
+			fmt.Fprintf(c, "got %d", n)
+		})
+		_, addr := startOn(t, e, TCP, tcpConfig("", poolYAML("p", "round_robin", "", b.addr())))
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, "twelve bytes")
+		c.(*net.TCPConn).CloseWrite()
+		got, err := io.ReadAll(c)
+		if err != nil || string(got) != "got 12" {
+			t.Fatalf("got %q, %v; want \"got 12\", nil", got, err)
+		}
 	})
-	_, addr := startStream(t, TCP, tcpConfig("", poolYAML("p", "round_robin", "", b.addr())))
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
-	io.WriteString(c, "twelve bytes")
-	c.(*net.TCPConn).CloseWrite()
-	got, err := io.ReadAll(c)
-	if err != nil || string(got) != "got 12" {
-		t.Fatalf("got %q, %v; want \"got 12\", nil", got, err)
-	}
 }
 
 func TestTCPBackendKilledMidStream(t *testing.T) {
-	for _, reset := range []bool{false, true} {
-		t.Run(fmt.Sprintf("reset=%v", reset), func(t *testing.T) {
-			b := startBackend(t, "b", func(_ *backend, c net.Conn) {
-				io.WriteString(c, "partial\n")
-				bufio.NewReader(c).ReadString('\n')
-				if reset {
-					c.(*net.TCPConn).SetLinger(0)
+	eachEngine(t, func(t *testing.T, e engine) {
+		for _, reset := range []bool{false, true} {
+			t.Run(fmt.Sprintf("reset=%v", reset), func(t *testing.T) {
+				b := startBackend(t, "b", func(_ *backend, c net.Conn) {
+					io.WriteString(c, "partial\n")
+					bufio.NewReader(c).ReadString('\n')
+					if reset {
+						c.(*net.TCPConn).SetLinger(0)
+					}
+				})
+				_, addr := startOn(t, e, TCP, tcpConfig("", poolYAML("p", "round_robin", "", b.addr())))
+				name, c := greet(t, addr)
+				defer c.Close()
+				if name != "partial" {
+					t.Fatalf("got %q, want partial", name)
+				}
+				io.WriteString(c, "die now\n")
+				if err := readsEOF(c, 3*time.Second); err != nil {
+					t.Fatalf("client connection after the backend died: %v, want closed", err)
 				}
 			})
-			_, addr := startStream(t, TCP, tcpConfig("", poolYAML("p", "round_robin", "", b.addr())))
-			name, c := greet(t, addr)
-			defer c.Close()
-			if name != "partial" {
-				t.Fatalf("got %q, want partial", name)
-			}
-			io.WriteString(c, "die now\n")
-			if err := readsEOF(c, 3*time.Second); err != nil {
-				t.Fatalf("client connection after the backend died: %v, want closed", err)
-			}
-		})
-	}
+		}
+	})
 }
 
 func TestTCPConnectRefusedTriesNextBackend(t *testing.T) {
-	good := startBackend(t, "good", namedEcho)
-	s, addr := startStream(t, TCP, tcpConfig("", poolYAML("p", "round_robin", "    retries: 1\n", deadPort(t), good.addr())))
-	for range 4 {
-		name, c := greet(t, addr)
-		c.Close()
-		if name != "good" {
-			t.Fatalf("got %q, want good", name)
+	eachEngine(t, func(t *testing.T, e engine) {
+		good := startBackend(t, "good", namedEcho)
+		s, addr := startOn(t, e, TCP, tcpConfig("", poolYAML("p", "round_robin", "    retries: 1\n", deadPort(t), good.addr())))
+		for range 4 {
+			name, c := greet(t, addr)
+			c.Close()
+			if name != "good" {
+				t.Fatalf("got %q, want good", name)
+			}
 		}
-	}
-	if st := s.Stats(); st.Failed != 0 {
-		t.Errorf("Failed = %d, want 0", st.Failed)
-	}
+		if st := s.Stats(); st.Failed != 0 {
+			t.Errorf("Failed = %d, want 0", st.Failed)
+		}
+	})
 }
 
 func TestTCPNoBackendClosesClient(t *testing.T) {
-	s, addr := startStream(t, TCP, tcpConfig("", poolYAML("p", "round_robin", "    retries: 1\n", deadPort(t), deadPort(t))))
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := readsEOF(c, 3*time.Second); err != nil {
-		t.Fatalf("client: %v, want closed", err)
-	}
-	if st := s.Stats(); st.Failed != 1 {
-		t.Errorf("Failed = %d, want 1", st.Failed)
-	}
+	eachEngine(t, func(t *testing.T, e engine) {
+		s, addr := startOn(t, e, TCP, tcpConfig("", poolYAML("p", "round_robin", "    retries: 1\n", deadPort(t), deadPort(t))))
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if err := readsEOF(c, 3*time.Second); err != nil {
+			t.Fatalf("client: %v, want closed", err)
+		}
+		if st := s.Stats(); st.Failed != 1 {
+			t.Errorf("Failed = %d, want 1", st.Failed)
+		}
+	})
 }
 
 func TestTCPIdleTimeout(t *testing.T) {
-	b := startBackend(t, "b", namedEcho)
-	_, addr := startStream(t, TCP, tcpConfig("    timeouts: {idle: 300ms}\n", poolYAML("p", "round_robin", "", b.addr())))
-	_, c := greet(t, addr)
-	defer c.Close()
-	start := time.Now()
-	for range 3 { // traffic keeps it open past one idle period
-		time.Sleep(150 * time.Millisecond)
-		io.WriteString(c, "x")
-		c.Read(make([]byte, 1))
-	}
-	if err := readsEOF(c, 3*time.Second); err != nil {
-		t.Fatalf("idle connection: %v, want closed", err)
-	}
-	if took := time.Since(start); took < 700*time.Millisecond {
-		t.Errorf("closed after %v, want at least 450ms of traffic + 300ms idle", took)
-	}
+	eachEngine(t, func(t *testing.T, e engine) {
+		b := startBackend(t, "b", namedEcho)
+		_, addr := startOn(t, e, TCP, tcpConfig("    timeouts: {idle: 300ms}\n", poolYAML("p", "round_robin", "", b.addr())))
+		_, c := greet(t, addr)
+		defer c.Close()
+		start := time.Now()
+		for range 3 { // traffic keeps it open past one idle period
+			time.Sleep(150 * time.Millisecond)
+			io.WriteString(c, "x")
+			c.Read(make([]byte, 1))
+		}
+		if err := readsEOF(c, 3*time.Second); err != nil {
+			t.Fatalf("idle connection: %v, want closed", err)
+		}
+		if took := time.Since(start); took < 700*time.Millisecond {
+			t.Errorf("closed after %v, want at least 450ms of traffic + 300ms idle", took)
+		}
+	})
 }
 
 func TestTCPListenerMaxConnectionsQueues(t *testing.T) {
-	b := startBackend(t, "b", namedEcho)
-	_, addr := startStream(t, TCP, tcpConfig("    max_connections: 1\n", poolYAML("p", "round_robin", "", b.addr())))
-	_, first := greet(t, addr)
-	second, err := net.Dial("tcp", addr) // the kernel completes the handshake; fulcrum does not accept yet
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer second.Close()
-	second.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
-	if n, err := second.Read(make([]byte, 1)); n != 0 || !isTimeout(err) {
-		t.Fatalf("second connection at the cap: read %d, %v; want a timeout (queued)", n, err)
-	}
-	first.Close()
-	second.SetReadDeadline(time.Now().Add(3 * time.Second))
-	line, err := bufio.NewReader(second).ReadString('\n')
-	if err != nil || line != "b\n" {
-		t.Fatalf("second connection after the first closed: got %q, %v; want \"b\\n\"", line, err)
-	}
+	eachEngine(t, func(t *testing.T, e engine) {
+		b := startBackend(t, "b", namedEcho)
+		_, addr := startOn(t, e, TCP, tcpConfig("    max_connections: 1\n", poolYAML("p", "round_robin", "", b.addr())))
+		_, first := greet(t, addr)
+		second, err := net.Dial("tcp", addr) // the kernel completes the handshake; fulcrum does not accept yet
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer second.Close()
+		second.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		if n, err := second.Read(make([]byte, 1)); n != 0 || !isTimeout(err) {
+			t.Fatalf("second connection at the cap: read %d, %v; want a timeout (queued)", n, err)
+		}
+		first.Close()
+		second.SetReadDeadline(time.Now().Add(3 * time.Second))
+		line, err := bufio.NewReader(second).ReadString('\n')
+		if err != nil || line != "b\n" {
+			t.Fatalf("second connection after the first closed: got %q, %v; want \"b\\n\"", line, err)
+		}
+	})
 }
 
 func TestTCPBackendMaxConnectionsSkipsFullMember(t *testing.T) {
-	capped := startBackend(t, "capped", namedEcho)
-	free := startBackend(t, "free", namedEcho)
-	pool := "  - name: p\n    algorithm: round_robin\n    backends:\n" +
-		fmt.Sprintf("      - {address: %q, max_connections: 1}\n      - {address: %q}\n", capped.addr(), free.addr())
-	_, addr := startStream(t, TCP, tcpConfig("", pool))
-	served := map[string]int{}
-	for range 6 {
-		name, c := greet(t, addr)
-		defer c.Close()
-		served[name]++
-	}
-	if served["capped"] != 1 || served["free"] != 5 {
-		t.Fatalf("6 held connections: got %v, want capped:1 free:5", served)
-	}
+	eachEngine(t, func(t *testing.T, e engine) {
+		capped := startBackend(t, "capped", namedEcho)
+		free := startBackend(t, "free", namedEcho)
+		pool := "  - name: p\n    algorithm: round_robin\n    backends:\n" +
+			fmt.Sprintf("      - {address: %q, max_connections: 1}\n      - {address: %q}\n", capped.addr(), free.addr())
+		_, addr := startOn(t, e, TCP, tcpConfig("", pool))
+		served := map[string]int{}
+		for range 6 {
+			name, c := greet(t, addr)
+			defer c.Close()
+			served[name]++
+		}
+		if served["capped"] != 1 || served["free"] != 5 {
+			t.Fatalf("6 held connections: got %v, want capped:1 free:5", served)
+		}
+	})
 }
 
 func TestTCPShutdownDrainsThenCloses(t *testing.T) {
-	b := startBackend(t, "b", namedEcho)
-	s, addr := startStream(t, TCP, tcpConfig("", poolYAML("p", "round_robin", "", b.addr())))
-	_, c := greet(t, addr)
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	if err := s.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Shutdown with a connection open: got %v, want DeadlineExceeded", err)
-	}
-	if err := readsEOF(c, 2*time.Second); err != nil {
-		t.Fatalf("connection after the drain: %v, want closed", err)
-	}
-	if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-		t.Fatalf("dial after Shutdown succeeded, want refused")
-	}
+	eachEngine(t, func(t *testing.T, e engine) {
+		b := startBackend(t, "b", namedEcho)
+		s, addr := startOn(t, e, TCP, tcpConfig("", poolYAML("p", "round_robin", "", b.addr())))
+		_, c := greet(t, addr)
+		defer c.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		if err := s.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Shutdown with a connection open: got %v, want DeadlineExceeded", err)
+		}
+		if err := readsEOF(c, 2*time.Second); err != nil {
+			t.Fatalf("connection after the drain: %v, want closed", err)
+		}
+		if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			t.Fatalf("dial after Shutdown succeeded, want refused")
+		}
+	})
 }

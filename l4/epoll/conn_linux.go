@@ -1,0 +1,320 @@
+package epoll
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/fulcrum-lb/fulcrum/balance"
+	"github.com/fulcrum-lb/fulcrum/l4/proxyproto"
+	"github.com/fulcrum-lb/fulcrum/runtime"
+)
+
+// phase is where a connection is in its life.
+type phase uint8
+
+const (
+	dialing    phase = iota // waiting in loop.dialing for a (new) backend connect
+	connecting              // the backend connect is in flight
+	forwarding              // bytes flow both ways
+)
+
+// side is one socket of a connection and what epoll last said about it. Readiness is
+// remembered (edge-triggered) and cleared when a call returns EAGAIN or a read comes back
+// short.
+type side struct {
+	fd                 int // -1 when none
+	readable, writable bool
+	rdhup              bool // the peer shut its write half: a short read is the end
+}
+
+// note records an event's readiness.
+func (s *side) note(ev uint32) {
+	if ev&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+		s.readable = true
+	}
+	if ev&unix.EPOLLRDHUP != 0 {
+		s.rdhup = true
+	}
+	if ev&(unix.EPOLLOUT|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+		s.writable = true
+	}
+}
+
+// conn is one forwarded connection, owned by the loop goroutine. Structs are recycled.
+type conn struct {
+	client, backend side
+	in, out         direction // in: client→backend; out: backend→client
+	phase           phase
+
+	pool      *runtime.Pool
+	member    int // acquired member of pool; -1 for none
+	req       balance.Request
+	attempts  int
+	dialStart time.Time
+	err       error // the last connect failure, for the log
+	src       netip.AddrPort
+
+	idle       int64 // idle timeout, ns
+	lastActive int64 // loop time of the last data received on either side
+
+	due          int64 // timer wheel: when the entry is due; see wheel
+	scheduled    bool
+	wprev, wnext *conn
+	slot         int
+}
+
+// newConn returns a reset connection, recycled when one is free.
+func (l *loop) newConn() *conn {
+	var c *conn
+	if n := len(l.free); n > 0 {
+		c, l.free = l.free[n-1], l.free[:n-1]
+	} else {
+		c = new(conn)
+	}
+	c.client.fd, c.backend.fd, c.member = -1, -1, -1
+	return c
+}
+
+// recycle resets c, keeping its buffers' capacity, and puts it on the free list.
+func (l *loop) recycle(c *conn) {
+	*c = conn{req: balance.Request{Tried: c.req.Tried[:0]},
+		in: direction{pend: c.in.pend[:0]}, out: direction{pend: c.out.pend[:0]}}
+	l.free = append(l.free, c)
+}
+
+func (l *loop) track(fd int, c *conn) {
+	for fd >= len(l.byFD) {
+		l.byFD = append(l.byFD, nil)
+	}
+	l.byFD[fd] = c
+}
+
+// forget closes s's socket, if any.
+func (l *loop) forget(s *side) {
+	if s.fd >= 0 {
+		l.byFD[s.fd] = nil
+		unix.Close(s.fd)
+	}
+	*s = side{fd: -1}
+}
+
+// admit starts forwarding an accepted client: route, register, connect.
+func (l *loop) admit(fd int, src netip.AddrPort) {
+	ls := l.s.snaps().Listeners[l.s.name]
+	var r *runtime.Route
+	if ls != nil {
+		r = ls.Route(connRequest{src.Addr()})
+	}
+	if r == nil || r.Pool == nil {
+		l.s.stats.refused.Add(1)
+		l.s.logger.Info("l4: no route", "listener", l.s.name, "client", src)
+		unix.Close(fd)
+		return
+	}
+	if err := l.watch(fd, connFlags); err != nil {
+		l.s.logger.Warn("l4 epoll: epoll_ctl", "listener", l.s.name, "err", err)
+		unix.Close(fd)
+		return
+	}
+	c := l.newConn()
+	c.client.fd, c.src, c.pool = fd, src, r.Pool
+	c.idle = int64(idleTimeout(ls.Config.Timeouts.Idle.Duration))
+	setKey(&c.req, r.Pool, src.Addr())
+	l.track(fd, c)
+	l.open++
+	l.s.stats.active.Add(1)
+	l.connect(c)
+}
+
+// connect picks members and starts connects until one is in flight, trying up to
+// pool.Retries other members after a failure; with none left it closes c.
+func (l *loop) connect(c *conn) {
+	for c.attempts <= c.pool.Retries {
+		i := pickUnderCap(c.pool, &c.req)
+		if i < 0 {
+			c.err = errNoBackend
+			break
+		}
+		c.attempts++
+		c.member = i
+		err := l.dial(c)
+		if err == nil {
+			return
+		}
+		l.dialFailed(c, err)
+	}
+	l.s.stats.failed.Add(1)
+	l.s.logger.Info("l4: no backend reachable", "listener", l.s.name, "pool", c.pool.Name, "err", c.err)
+	l.close(c)
+}
+
+// dial starts a non-blocking connect to c's member and registers the socket; EPOLLOUT
+// tells the outcome (see ready).
+func (l *loop) dial(c *conn) error {
+	c.dialStart = time.Now()
+	ap, err := netip.ParseAddrPort(c.pool.Members[c.member].Address)
+	if err != nil {
+		return errNotIP
+	}
+	fd, err := unix.Socket(family(ap), unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	if err = unix.Connect(fd, sockaddr(ap)); err != nil && err != unix.EINPROGRESS {
+		unix.Close(fd)
+		return err
+	}
+	if err := l.watch(fd, connFlags); err != nil {
+		unix.Close(fd)
+		return err
+	}
+	c.backend = side{fd: fd}
+	l.track(fd, c)
+	c.phase = connecting
+	l.wheel.add(c, l.now+int64(connectTimeout(c.pool)))
+	return nil
+}
+
+// dialFailed reports a failed attempt and releases its member, which is not tried again.
+func (l *loop) dialFailed(c *conn, err error) {
+	now := time.Now()
+	c.pool.Done(c.member, false, now.Sub(c.dialStart), now.UnixNano())
+	c.pool.Members[c.member].Release()
+	c.req.Tried = append(c.req.Tried, c.member)
+	c.err = fmt.Errorf("%s: %w", c.pool.Members[c.member].Address, err)
+	c.member = -1
+}
+
+// retry drops c's backend socket after a failed connect and queues a new attempt for
+// after this batch of events.
+func (l *loop) retry(c *conn, err error) {
+	l.wheel.remove(c)
+	l.forget(&c.backend)
+	l.dialFailed(c, err)
+	c.phase = dialing
+	l.dialing = append(l.dialing, c)
+}
+
+// ready handles an event on one of c's sockets.
+func (l *loop) ready(c *conn, fd int, ev uint32) {
+	s := &c.client
+	if fd == c.backend.fd {
+		s = &c.backend
+	}
+	s.note(ev)
+	switch {
+	case c.phase == connecting && s == &c.backend && ev&(unix.EPOLLERR|unix.EPOLLHUP) != 0:
+		l.retry(c, soError(fd))
+	case c.phase == connecting && s == &c.backend && ev&unix.EPOLLOUT != 0:
+		l.connected(c)
+	case c.phase == forwarding:
+		l.pump(c)
+	}
+}
+
+// connected reports the successful connect and starts forwarding, after the pool's PROXY
+// header when it sends one.
+func (l *loop) connected(c *conn) {
+	now := time.Now()
+	c.pool.Done(c.member, true, now.Sub(c.dialStart), now.UnixNano())
+	c.phase = forwarding
+	c.lastActive = l.now
+	l.wheel.remove(c)
+	l.wheel.add(c, l.now+c.idle)
+	if v := c.pool.Config.SendProxyProtocol; v != "" {
+		l.queueProxyHeader(c, v)
+	}
+	l.pump(c)
+}
+
+// queueProxyHeader puts a PROXY header ahead of the client's bytes.
+func (l *loop) queueProxyHeader(c *conn, version string) {
+	var dst netip.AddrPort
+	if sa, err := unix.Getsockname(c.client.fd); err == nil {
+		dst = sockaddrAddrPort(sa)
+	}
+	switch version {
+	case "v1":
+		c.in.pend = proxyproto.AppendV1(c.in.pend[:0], c.src, dst)
+	case "v2":
+		c.in.pend = proxyproto.AppendV2(c.in.pend[:0], c.src, dst)
+	}
+}
+
+// expired handles c's timer: a connect that took too long is retried elsewhere; a
+// forwarding connection quiet for its idle timeout is closed, else checked again later.
+func (l *loop) expired(c *conn) {
+	switch c.phase {
+	case connecting:
+		l.retry(c, unix.ETIMEDOUT)
+	case forwarding:
+		if l.now-c.lastActive >= c.idle {
+			l.close(c)
+			return
+		}
+		l.wheel.add(c, c.lastActive+c.idle)
+	}
+}
+
+// close ends c: both sockets, its member, its pipes; the struct is recycled.
+func (l *loop) close(c *conn) {
+	l.wheel.remove(c)
+	l.forget(&c.client)
+	l.forget(&c.backend)
+	if c.member >= 0 {
+		c.pool.Members[c.member].Release()
+	}
+	l.putPipe(&c.in)
+	l.putPipe(&c.out)
+	l.s.stats.bytesIn.Add(uint64(c.in.n))
+	l.s.stats.bytesOut.Add(uint64(c.out.n))
+	l.s.stats.active.Add(-1)
+	l.open--
+	if l.starved {
+		l.backlog, l.starved = true, false
+	}
+	l.recycle(c)
+}
+
+func connectTimeout(p *runtime.Pool) time.Duration {
+	if d := p.Config.Timeouts.Connect.Duration; d > 0 {
+		return d
+	}
+	return 2 * time.Second
+}
+
+func family(ap netip.AddrPort) int {
+	if ap.Addr().Is4() || ap.Addr().Is4In6() {
+		return unix.AF_INET
+	}
+	return unix.AF_INET6
+}
+
+func sockaddr(ap netip.AddrPort) unix.Sockaddr {
+	a := ap.Addr()
+	if a.Is4() || a.Is4In6() {
+		return &unix.SockaddrInet4{Port: int(ap.Port()), Addr: a.Unmap().As4()}
+	}
+	return &unix.SockaddrInet6{Port: int(ap.Port()), Addr: a.As16()}
+}
+
+// soError is the socket's pending error (a failed connect's cause).
+func soError(fd int) error {
+	n, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return unix.ECONNREFUSED // hung up without an error: the peer refused or went away
+	}
+	return unix.Errno(n)
+}
+
+var (
+	errNoBackend = fmt.Errorf("no eligible backend")
+	errNotIP     = fmt.Errorf("backend address is not IP:port (engine epoll resolves no names)")
+)

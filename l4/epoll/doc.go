@@ -1,0 +1,42 @@
+// Package epoll is a Linux event-loop data path for tcp listeners (`engine: epoll`): one
+// goroutine per listener, locked to its OS thread, runs an edge-triggered epoll loop over
+// non-blocking sockets, the way HAProxy and NGINX do, instead of two goroutines per
+// connection on the Go runtime's netpoller. It owns accepting, the non-blocking backend
+// connect (with retries on another member), forwarding both ways with half-close, the idle
+// and connect timeouts, and the drain at Shutdown. It serves from the same runtime
+// snapshots, pools, pickers and health as package l4; only the mechanics differ.
+//
+// # Per connection
+//
+// accept4 (until EAGAIN, at most maxAccept per round), epoll_ctl ADD of the client, socket,
+// setsockopt TCP_NODELAY, connect (EINPROGRESS), epoll_ctl ADD of the backend, then per
+// direction read(2) into the loop's buffer and write(2) straight on, shutdown(2) of the other
+// side's write half at EOF (skipped for the direction that ends second), and two close(2).
+// Both sockets are registered once for EPOLLIN|EPOLLOUT|EPOLLRDHUP with EPOLLET, so there is
+// never an EPOLL_CTL_MOD; a close removes them. Readiness is remembered per socket and
+// cleared only by EAGAIN, or by a short read (a stream socket's short read emptied its
+// queue); a short read after EPOLLRDHUP is the end of the stream, which saves the read
+// that would return 0. A connect is known to have succeeded from EPOLLOUT without EPOLLERR,
+// so SO_ERROR is read only on failure. Accepted sockets inherit TCP_NODELAY from the
+// listening socket, set once in Serve.
+//
+// # Bulk
+//
+// The first read that fills the loop's 16 KiB buffer switches that direction to splice(2)
+// through a pipe taken from the loop's pool (1 MiB, like the Go runtime's), so bulk payload
+// never enters user space. A pipe that is empty when its connection closes goes back to the
+// pool.
+//
+// # Timeouts
+//
+// Connect and idle timeouts live in a coarse timer wheel (tick: a quarter of the idle
+// timeout, 10 ms to 250 ms) that the loop advances after each epoll_wait; epoll_wait's
+// timeout is the next tick, or infinite when no connection is open. Activity only stamps
+// the connection; an idle entry that comes due is rescheduled if the connection moved.
+//
+// # Scope
+//
+// tcp listeners without `proxy_protocol: accept`, whose pools' backends are IP:port
+// addresses (no name is resolved inside the loop); `send_proxy_protocol` is served. See
+// Unsupported. On other systems Supported is false and New's Serve fails.
+package epoll

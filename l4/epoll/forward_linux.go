@@ -1,0 +1,233 @@
+package epoll
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+const (
+	pipeBytes = 1 << 20 // pipe buffer and splice size, as the Go runtime uses
+	idlePipes = 64      // empty pipes a loop keeps for reuse
+)
+
+// direction is one way of a connection: src's bytes to dst.
+type direction struct {
+	pend    []byte // bytes read but not yet written, from off (only when dst was full)
+	off     int
+	pipe    pipe // splice mode: bytes in flight, taken lazily from the loop's pool
+	hasPipe bool
+	inPipe  int
+	splice  bool // a read filled the buffer: bulk, moved with splice(2) from now on
+	eof     bool // src ended; done once everything is written
+	done    bool // dst's write half is shut (or the other way ended first)
+	n       int64
+}
+
+func (d *direction) pending() bool { return d.off < len(d.pend) || d.inPipe > 0 }
+
+// pump moves bytes both ways as far as readiness allows; it closes c when both directions
+// have ended or either failed (a reset, a write to a closed peer).
+func (l *loop) pump(c *conn) {
+	err := l.move(c, &c.in, &c.out, &c.client, &c.backend)
+	if err == nil {
+		err = l.move(c, &c.out, &c.in, &c.backend, &c.client)
+	}
+	if err != nil || c.in.done && c.out.done {
+		l.close(c)
+	}
+}
+
+// move runs one direction until it waits for readiness or ends.
+func (l *loop) move(c *conn, d, other *direction, src, dst *side) error {
+	for !d.done {
+		switch {
+		case d.pending():
+			if !dst.writable {
+				return nil
+			}
+			if err := flush(d, dst); err != nil {
+				return err
+			}
+		case d.eof:
+			return finish(d, other, dst)
+		case !src.readable:
+			return nil
+		case d.splice:
+			if err := l.spliceIn(c, d, src); err != nil {
+				return err
+			}
+		default:
+			if err := l.read(c, d, src, dst); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// finish propagates src's EOF: dst's write half is shut, unless the other direction has
+// ended too — then the close that follows sends the same FIN, one syscall fewer.
+func finish(d, other *direction, dst *side) error {
+	d.done = true
+	if other.done {
+		return nil
+	}
+	return unix.Shutdown(dst.fd, unix.SHUT_WR)
+}
+
+// read reads one chunk into the loop's buffer and writes it straight to dst; what dst
+// cannot take now is kept in d.pend.
+func (l *loop) read(c *conn, d *direction, src, dst *side) error {
+	n, err := unix.Read(src.fd, l.buf[:])
+	switch {
+	case err == unix.EAGAIN:
+		src.readable = false
+		return nil
+	case err == unix.EINTR:
+		return nil
+	case err != nil:
+		return err
+	case n == 0:
+		d.eof = true
+		return nil
+	}
+	c.lastActive = l.now
+	d.n += int64(n)
+	switch {
+	case n == len(l.buf):
+		d.splice = true
+	case src.rdhup:
+		d.eof = true // a short read after the peer's FIN: nothing more will come
+	default:
+		src.readable = false // a short read emptied the socket
+	}
+	return write(d, dst, l.buf[:n])
+}
+
+// write sends b to dst, keeping the rest in d.pend if dst is full.
+func write(d *direction, dst *side, b []byte) error {
+	w := 0
+	if dst.writable {
+		var err error
+		w, err = send(dst.fd, b)
+		switch {
+		case err == unix.EAGAIN || err == unix.EINTR:
+			w = 0
+		case err != nil:
+			return err
+		}
+	}
+	if w < len(b) {
+		dst.writable = false
+		d.pend, d.off = append(d.pend[:0], b[w:]...), 0
+	}
+	return nil
+}
+
+// flush writes pending bytes (the kept chunk, or the pipe) to dst.
+func flush(d *direction, dst *side) error {
+	var err error
+	if d.off < len(d.pend) {
+		var n int
+		n, err = send(dst.fd, d.pend[d.off:])
+		if n > 0 {
+			d.off += n
+		}
+		if d.off == len(d.pend) {
+			d.pend, d.off = d.pend[:0], 0
+		}
+	} else {
+		var n int64
+		n, err = splice(d.pipe.r, dst.fd, d.inPipe)
+		d.inPipe -= int(max(n, 0))
+	}
+	switch err {
+	case nil, unix.EINTR:
+		return nil
+	case unix.EAGAIN:
+		dst.writable = false
+		return nil
+	}
+	return err
+}
+
+// spliceIn moves what src has into the direction's (empty) pipe; EAGAIN therefore means
+// src is drained.
+func (l *loop) spliceIn(c *conn, d *direction, src *side) error {
+	if !d.hasPipe {
+		p, err := l.getPipe()
+		if err != nil {
+			return err
+		}
+		d.pipe, d.hasPipe = p, true
+	}
+	n, err := splice(src.fd, d.pipe.w, pipeBytes)
+	switch {
+	case err == unix.EAGAIN:
+		src.readable = false
+		return nil
+	case err == unix.EINTR:
+		return nil
+	case err != nil:
+		return err
+	case n == 0:
+		d.eof = true
+		return nil
+	}
+	c.lastActive = l.now
+	d.inPipe += int(n)
+	d.n += n
+	return nil
+}
+
+func splice(from, to, n int) (int64, error) {
+	m, err := unix.Splice(from, nil, to, nil, n, unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
+	return int64(m), err
+}
+
+// send writes b to a socket without raising SIGPIPE when the peer has gone.
+func send(fd int, b []byte) (int, error) {
+	n, _, errno := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))),
+		uintptr(len(b)), unix.MSG_NOSIGNAL, 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
+}
+
+// pipe is a pipe's two ends.
+type pipe struct{ r, w int }
+
+func (p pipe) close() {
+	unix.Close(p.r)
+	unix.Close(p.w)
+}
+
+// getPipe takes an empty pipe from the pool, or makes one of pipeBytes.
+func (l *loop) getPipe() (pipe, error) {
+	if n := len(l.pipes); n > 0 {
+		p := l.pipes[n-1]
+		l.pipes = l.pipes[:n-1]
+		return p, nil
+	}
+	var fds [2]int
+	if err := unix.Pipe2(fds[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
+		return pipe{}, err
+	}
+	unix.FcntlInt(uintptr(fds[0]), unix.F_SETPIPE_SZ, pipeBytes) // a smaller pipe works too
+	return pipe{r: fds[0], w: fds[1]}, nil
+}
+
+// putPipe returns d's pipe to the pool if it is empty, else closes it.
+func (l *loop) putPipe(d *direction) {
+	if !d.hasPipe {
+		return
+	}
+	if d.inPipe == 0 && len(l.pipes) < idlePipes {
+		l.pipes = append(l.pipes, d.pipe)
+	} else {
+		d.pipe.close()
+	}
+	d.hasPipe = false
+}
