@@ -75,7 +75,9 @@ type Listener struct {
 	TLS *ListenerTLS `yaml:"tls,omitempty"`
 	// Engine is an http listener's HTTP/1.1 engine: fulcrum (package h1proxy) or net_http
 	// (package l7). Empty means fulcrum when it serves every route and pool of the listener,
-	// else net_http.
+	// else net_http. On a tcp listener it is the data path: netpoll (package l4, goroutines
+	// on the Go runtime's netpoller; the default) or epoll (package l4/epoll, one event loop
+	// per listener; Linux only, and a listener it cannot serve falls back to netpoll).
 	Engine string `yaml:"engine,omitempty"`
 }
 

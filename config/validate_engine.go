@@ -1,11 +1,15 @@
 package config
 
-// Engines are the HTTP/1.1 engines an http listener may name.
-var engines = []string{"fulcrum", "net_http"}
+// engines are the engines each listener protocol may name: HTTP/1.1 engines for http
+// listeners, the data path for tcp listeners.
+var engines = map[string][]string{
+	"http": {"fulcrum", "net_http"},
+	"tcp":  {"netpoll", "epoll"},
+}
 
-// validateEngine checks each listener's engine: a known name, on http listeners only (https
-// and HTTP/2 are served by net_http). Whether the fulcrum engine serves every route and pool is
-// decided where the listener opens, since that engine grows.
+// validateEngine checks each listener's engine: a known name for its protocol, on http and
+// tcp listeners only (https and HTTP/2 are served by net_http). Whether the named engine
+// serves every route and pool is decided where the listener opens, since engines grow.
 func validateEngine(c *checker, cfg *Config) {
 	for i := range cfg.Listeners {
 		l := &cfg.Listeners[i]
@@ -13,10 +17,15 @@ func validateEngine(c *checker, cfg *Config) {
 		if l.Engine == "" {
 			continue
 		}
-		if l.Protocol != "http" && l.Protocol != "" {
-			c.errorf(path, "engine applies to http listeners only, not %s", l.Protocol)
+		protocol := l.Protocol
+		if protocol == "" {
+			protocol = "http"
+		}
+		allowed, ok := engines[protocol]
+		if !ok {
+			c.errorf(path, "engine applies to http and tcp listeners only, not %s", l.Protocol)
 			continue
 		}
-		checkOneOf(c, path, l.Engine, engines)
+		checkOneOf(c, path, l.Engine, allowed)
 	}
 }

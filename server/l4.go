@@ -3,14 +3,39 @@ package server
 import (
 	"net"
 
+	"github.com/fulcrum-lb/fulcrum/config"
 	"github.com/fulcrum-lb/fulcrum/l4"
+	"github.com/fulcrum-lb/fulcrum/l4/epoll"
 )
 
-// serveTCP forwards a tcp listener's connections (l4.TCP); max_connections is enforced by
-// the l4 service itself, without wrapping connections, so splice(2) stays on the path.
+// serveTCP forwards a tcp listener's connections with its engine: l4.TCP (netpoll, the
+// default) or the epoll event loop. max_connections is enforced by the service itself,
+// without wrapping connections, so splice(2) stays on the path.
 func serveTCP(s *Server, name string, ln net.Listener) (Service, func() error) {
+	if useEpoll(s, name) {
+		srv := epoll.New(name, epoll.Snapshots(s.rt.Snapshot), s.logger)
+		return srv, func() error { return srv.Serve(ln) }
+	}
 	return serveStream(s, name, ln, l4.TCP)
 }
+
+// useEpoll reports whether tcp listener name asks for the epoll engine and it serves the
+// listener; when it does not, that is logged and the listener gets netpoll.
+func useEpoll(s *Server, name string) bool {
+	snap := s.rt.Snapshot()
+	lc := snap.Listeners[name].Config
+	if lc.Engine != "epoll" {
+		return false
+	}
+	if why := epoll.Unsupported(snap.Config, lc); why != "" {
+		s.logger.Error("engine", "listener", name, "err", "engine epoll does not serve "+why+"; serving with netpoll")
+		return false
+	}
+	return true
+}
+
+// tcpKey makes a change of engine open a new service on the listener's socket.
+func tcpKey(lc config.Listener) string { return "engine=" + lc.Engine }
 
 // serveTLS routes a tls listener's connections on the ClientHello's server name without
 // terminating TLS.

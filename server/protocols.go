@@ -21,7 +21,7 @@ type protocol struct {
 var protocols = map[string]protocol{
 	"http":  {serve: serveHTTP, key: httpKey},
 	"https": {serve: serveHTTPS},
-	"tcp":   {serve: serveTCP},
+	"tcp":   {serve: serveTCP, key: tcpKey},
 	"tls":   {serve: serveTLS},
 	"udp":   {servePacket: serveUDP},
 }
