@@ -16,6 +16,8 @@ import (
 type conn struct {
 	client  *net.TCPConn
 	backend atomic.Pointer[net.TCPConn]
+	start   time.Time
+	in      int64 // bytes client→backend, written by copyIn before wg.Done
 
 	idle    time.Duration  // set by pipe before it stores checkAt; read-only after
 	checkAt atomic.Int64   // UnixNano of the next idle check; never until forwarding
@@ -49,7 +51,7 @@ func (s *Stream) handle(nc net.Conn) {
 		nc.Close()
 		return
 	}
-	c := &conn{client: client}
+	c := &conn{client: client, start: time.Now()}
 	c.checkAt.Store(never)
 	s.stats.active.Add(1)
 	s.track(c)
@@ -76,7 +78,7 @@ func (s *Stream) serve(c *conn, l *runtime.Listener) {
 		s.logger.Info("l4: no route", "listener", s.name, "client", o.src, "sni", o.sni)
 		return
 	}
-	s.forward(c, r.Pool, l, o, buf)
+	s.forward(c, r, l, o, buf)
 }
 
 // reject counts and logs a connection closed before forwarding.
@@ -91,11 +93,13 @@ func (s *Stream) reject(c *conn, err error) {
 
 // forward connects to a backend of p, replays what was read, and splices until both
 // directions end or the idle timeout fires.
-func (s *Stream) forward(c *conn, p *runtime.Pool, l *runtime.Listener, o origin, buf *[]byte) {
+func (s *Stream) forward(c *conn, r *runtime.Route, l *runtime.Listener, o origin, buf *[]byte) {
+	p := r.Pool
 	b, i, err := connect(p, o.src.Addr())
 	if err != nil {
 		s.stats.failed.Add(1)
 		s.logger.Info("l4: no backend reachable", "listener", s.name, "pool", p.Name, "err", err)
+		s.record(c, o, r, "", 0, 0, err)
 		return
 	}
 	m := &p.Members[i]
@@ -105,9 +109,28 @@ func (s *Stream) forward(c *conn, p *runtime.Pool, l *runtime.Listener, o origin
 		c.close() // Shutdown's closeAll may have run before the backend was stored
 	}
 	if err := writePreamble(b, p, o, buf); err != nil {
+		s.record(c, o, r, m.Address, 0, 0, err)
 		return
 	}
-	s.pipe(c, idleTimeout(l))
+	in, out := s.pipe(c, idleTimeout(l))
+	s.record(c, o, r, m.Address, in, out, nil)
+}
+
+// record tells the Observer and the access log about one finished connection.
+func (s *Stream) record(c *conn, o origin, r *runtime.Route, backend string, in, out int64, err error) {
+	total := time.Since(c.start)
+	if s.Observer != nil {
+		s.Observer.Request(s.name, r.Name, r.Pool.Name, backend, 0, 0, total, 0)
+		s.Observer.Transferred(s.name, r.Pool.Name, in, out)
+	}
+	if e := s.AccessLog.Start(); e != nil {
+		e.Time, e.Client, e.Listener, e.Route, e.Pool, e.Backend = c.start, o.src.String(), s.name, r.Name, r.Pool.Name, backend
+		e.BytesIn, e.BytesOut, e.Total = in, out, total
+		if err != nil {
+			e.Error = err.Error()
+		}
+		s.AccessLog.Log(e)
+	}
 }
 
 // idleTimeout is the listener's idle timeout, 90 s by default.

@@ -12,19 +12,22 @@ import (
 // reverse direction keeps flowing. An error in either direction (reset, idle timeout,
 // shutdown) closes both sockets. The client→backend direction runs in a second goroutine,
 // the reverse one in the caller's; the idle sweep (see sweepIdle) watches c from now on.
-func (s *Stream) pipe(c *conn, idle time.Duration) {
+func (s *Stream) pipe(c *conn, idle time.Duration) (in, out int64) {
 	b := c.backend.Load()
 	c.idle = idle
 	c.checkAt.Store(s.clock.Load() + int64(idle))
 	c.wg.Add(1)
 	go s.copyIn(c, b)
-	s.stats.bytesOut.Add(uint64(copyHalf(c.client, b, c)))
+	out = copyHalf(c.client, b, c)
+	s.stats.bytesOut.Add(uint64(out))
 	c.wg.Wait()
+	return c.in, out
 }
 
 func (s *Stream) copyIn(c *conn, b *net.TCPConn) {
 	defer c.wg.Done()
-	s.stats.bytesIn.Add(uint64(copyHalf(b, c.client, c)))
+	c.in = copyHalf(b, c.client, c)
+	s.stats.bytesIn.Add(uint64(c.in))
 }
 
 // copyHalf copies src into dst: chunks smaller than a small buffer with read(2)/write(2),

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fulcrum-lb/fulcrum/accesslog"
 	"github.com/fulcrum-lb/fulcrum/runtime"
 )
 
@@ -43,9 +44,20 @@ type Stream struct {
 
 	clock atomic.Int64 // UnixNano, advanced by the idle sweep; coarse "now" for checkAt
 
+	// Observer and AccessLog, when set before Serve, hear about every finished connection.
+	Observer  Observer
+	AccessLog *accesslog.Logger
+
 	mu    sync.Mutex // guards ln, conns and every conn's prev and next
 	ln    net.Listener
 	conns *conn // open connections, an intrusive list (for Shutdown and the idle sweep)
+}
+
+// Observer is told about each finished connection (metrics.Metrics implements it): status,
+// ttfb and retries are 0 for layer 4.
+type Observer interface {
+	Request(listener, route, pool, backend string, status int, ttfb, total time.Duration, retries int)
+	Transferred(listener, pool string, in, out int64)
 }
 
 // Stats are a stream listener's cumulative counters.

@@ -45,6 +45,7 @@ func serveTLS(s *Server, name string, ln net.Listener) (Service, func() error) {
 
 func serveStream(s *Server, name string, ln net.Listener, mode l4.Mode) (Service, func() error) {
 	srv := l4.NewStream(name, mode, s.rt.Snapshot, s.logger)
+	srv.Observer, srv.AccessLog = s.metrics, s.AccessLog()
 	return srv, func() error { return srv.Serve(ln) }
 }
 
