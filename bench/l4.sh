@@ -2,6 +2,7 @@
 # L4 side-by-side benchmark: fulcrum vs HAProxy (tcp) and NGINX stream (tcp, udp), in one run.
 # Each proxy is pinned to CPU 1 with one worker; load generator and backends share CPU 0.
 # Headline figures are the proxy's own CPU time per unit of work (from /proc/PID/stat).
+# fulcrum runs twice side by side: tcp listeners on the default engine, and on `engine: epoll`.
 #   1. bulk TCP (iperf3): delegates to ../../shared/bench/l4peers.sh -> proxy_cpu_s/GB
 #   2. short connections (connect, 16-byte echo, close) -> conns/s and proxy CPU µs/conn
 #   3. UDP ping-pong datagrams -> datagrams/s and proxy CPU µs/datagram
@@ -24,6 +25,7 @@ listeners:
 pools:
   - {name: echo, backends: [{address: 127.0.0.1:7900}]}
 YAML
+sed 's/protocol: tcp,/protocol: tcp, engine: epoll,/; s/7185/7186/g' "$tmp/fulcrum.yaml" > "$tmp/fulcrum-epoll.yaml"
 # The bulk run gets its own file: a proxy left over from it must not hold the ports below.
 cat > "$tmp/fulcrum-bulk.yaml" <<YAML
 listeners:
@@ -31,6 +33,7 @@ listeners:
 pools:
   - {name: iperf, backends: [{address: 127.0.0.1:5201}]}
 YAML
+sed 's/protocol: tcp,/protocol: tcp, engine: epoll,/' "$tmp/fulcrum-bulk.yaml" > "$tmp/fulcrum-bulk-epoll.yaml"
 cat > "$tmp/haproxy.cfg" <<CFG
 global
   nbthread 1
@@ -68,14 +71,18 @@ measure() { # name mode port pid workers
 }
 echo "== bulk TCP (iperf3, via shared/bench/l4peers.sh)"
 T=$T bash "$shared/l4peers.sh" "exec $tmp/fulcrum run -c $tmp/fulcrum-bulk.yaml"
+echo "== bulk TCP, engine: epoll (project row; the peers again, for ratios within this run)"
+T=$T bash "$shared/l4peers.sh" "exec $tmp/fulcrum run -c $tmp/fulcrum-bulk-epoll.yaml"
 echo "== short connections and UDP datagrams"
 taskset -c 0 "$tmp/l4load" echo 127.0.0.1:7900 & pids+=($!)
 GOMAXPROCS=1 taskset -c 1 "$tmp/fulcrum" run -c "$tmp/fulcrum.yaml" >/dev/null 2>&1 & fpid=$!; pids+=($fpid)
+GOMAXPROCS=1 taskset -c 1 "$tmp/fulcrum" run -c "$tmp/fulcrum-epoll.yaml" >/dev/null 2>&1 & epid=$!; pids+=($epid)
 taskset -c 1 haproxy -f "$tmp/haproxy.cfg" -db >/dev/null 2>&1 & hpid=$!; pids+=($hpid)
 taskset -c 1 nginx -c "$tmp/nginx.conf" -g 'daemon off;' & npid=$!; pids+=($npid)
 sleep 1
 measure haproxy tcp 7181 $hpid 8
 measure nginx tcp 7182 $npid 8
 measure fulcrum tcp 7185 $fpid 8
+measure f-epoll tcp 7186 $epid 8
 measure nginx udp 7182 $npid 8
 measure fulcrum udp 7185 $fpid 8

@@ -232,3 +232,32 @@ func TestTCPShutdownDrainsThenCloses(t *testing.T) {
 		}
 	})
 }
+
+func TestTCPBulkBothWaysThenHalfClose(t *testing.T) {
+	// 4 MiB each way takes the splice path (a read that fills the small-chunk buffer); the
+	// backend echoes, and after the client's FIN reports how many bytes it received.
+	const size = 4 << 20
+	b := startBackend(t, "b", func(_ *backend, c net.Conn) {
+		n, _ := io.Copy(c, c)
+		fmt.Fprintf(c, "|%d", n)
+	})
+	eachEngine(t, func(t *testing.T, e engine) {
+		_, addr := startOn(t, e, TCP, tcpConfig("", poolYAML("p", "round_robin", "", b.addr())))
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		sent := make([]byte, size)
+		for i := range sent {
+			sent[i] = byte(i * 7 / 3)
+		}
+		go func() { c.Write(sent); c.(*net.TCPConn).CloseWrite() }()
+		got, err := io.ReadAll(c)
+		want := string(sent) + fmt.Sprintf("|%d", size)
+		if err != nil || string(got) != want {
+			t.Fatalf("got %d bytes (%v), equal=%v; want %d bytes echoed then |%d", len(got), err, string(got) == want, size, size)
+		}
+	})
+}

@@ -160,11 +160,11 @@ func (l *loop) acceptSome() {
 		if !l.underCap() {
 			return
 		}
-		fd, sa, err := unix.Accept4(l.lfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		fd, src, err := accept(l.lfd)
 		switch err {
 		case nil:
 			l.s.stats.accepted.Add(1)
-			l.admit(fd, sockaddrAddrPort(sa))
+			l.admit(fd, src)
 		case unix.EINTR, unix.ECONNABORTED:
 		case unix.EAGAIN:
 			l.backlog = false
