@@ -64,6 +64,7 @@ func (s *source) Read(p []byte) (int, error) {
 type outWriter struct{ cc *clientConn }
 
 func (w outWriter) Write(p []byte) (int, error) {
+	w.cc.bodyOut += int64(len(p))
 	b := w.cc.bufs
 	if len(b.out)+len(p) <= cap(b.out) {
 		b.out = append(b.out, p...)

@@ -52,10 +52,12 @@ type clientConn struct {
 
 	waitFn  func(fd uintptr) bool // cc.readReady, bound once
 	waitErr error
+	fresh   bool  // no request read yet
+	bodyOut int64 // response body bytes (with chunk framing) relayed for the current request
 }
 
 func newClientConn(s *Server, c net.Conn) *clientConn {
-	cc := &clientConn{s: s, c: c, src: source{conn: c, rawFD: -1}}
+	cc := &clientConn{s: s, c: c, src: source{conn: c, rawFD: -1}, fresh: true}
 	if sc, ok := c.(syscall.Conn); ok {
 		cc.raw, _ = sc.SyscallConn()
 	}
@@ -110,6 +112,13 @@ func (cc *clientConn) awaitRequest() bool {
 		return true
 	}
 	cc.rdl.extend(cc.c, cc.lastNow, cc.timeouts().idle)
+	if cc.fresh {
+		// A new connection stays active until its first request: Shutdown waits for that
+		// request (answered with Connection: close) instead of closing a connection the
+		// client has only just opened, which would lose the request.
+		cc.fresh = false
+		return cc.waitReadable() == nil
+	}
 	if !cc.state.CompareAndSwap(stateActive, stateIdle) || cc.s.closing.Load() {
 		return false
 	}

@@ -1,12 +1,14 @@
 package h1proxy
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"math/rand/v2"
 	"net/netip"
 	"time"
 
+	"github.com/fulcrum-lb/fulcrum/accesslog"
 	"github.com/fulcrum-lb/fulcrum/balance"
 	"github.com/fulcrum-lb/fulcrum/h1"
 	"github.com/fulcrum-lb/fulcrum/runtime"
@@ -44,11 +46,35 @@ func (cc *clientConn) serveRequest() bool {
 		return cc.answer(500, n, "route has no pool\n")
 	}
 	ex := exchange{cc: cc, pool: p, head: n, trusted: trusted, start: start}
+	e := cc.accessEntry(start) // before run: the request's views end with its body
+	cc.bodyOut = 0
 	keep := ex.run()
+	total, retries := time.Since(start), max(len(cc.bal.Tried)-1, 0)
 	if obs := cc.s.Observer; obs != nil {
-		obs.Request(cc.s.name, rt.Name, p.Name, ex.backend, ex.status, ex.ttfb, time.Since(start), max(len(cc.bal.Tried)-1, 0))
+		obs.Request(cc.s.name, rt.Name, p.Name, ex.backend, ex.status, ex.ttfb, total, retries)
+	}
+	if e != nil {
+		e.Route, e.Pool, e.Backend, e.Status, e.TTFB, e.Total, e.Retries = rt.Name, p.Name, ex.backend, ex.status, ex.ttfb, total, retries
+		e.BytesOut = cc.bodyOut
+		cc.s.AccessLog.Log(e)
 	}
 	return keep
+}
+
+// accessEntry starts an access log line for the request just read, or returns nil when the
+// request is sampled out (no allocation then).
+func (cc *clientConn) accessEntry(start time.Time) *accesslog.Entry {
+	e := cc.s.AccessLog.Start()
+	if e == nil {
+		return nil
+	}
+	path, _, _ := bytes.Cut(cc.req.Target, []byte("?"))
+	e.Time, e.Client, e.Listener = start, cc.c.RemoteAddr().String(), cc.s.name
+	e.Method, e.Host, e.Path = string(cc.req.Method), string(cc.req.Host), string(path)
+	if cc.req.Body == h1.BodyLength {
+		e.BytesIn = cc.req.ContentLength
+	}
+	return e
 }
 
 // choosePool returns the route's pool, or its split target for this request: at random, or by

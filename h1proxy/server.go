@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fulcrum-lb/fulcrum/accesslog"
 	"github.com/fulcrum-lb/fulcrum/runtime"
 )
 
@@ -34,18 +35,22 @@ type Server struct {
 
 	// Observer, when set before Serve, is told about every proxied request.
 	Observer Observer
+	// AccessLog, when set before Serve, gets one line per proxied request (sampled).
+	AccessLog *accesslog.Logger
 	// H2C, when set before Serve, takes over a connection that opens with the HTTP/2
 	// connection preface (h2c with prior knowledge); the bytes read so far are replayed to it.
 	// It runs on the connection's goroutine and owns the connection. Nil: such a connection
 	// is refused like any malformed request.
 	H2C func(net.Conn)
 
-	closing  atomic.Bool
-	buffered atomic.Int64 // connections holding buffers (serving a request)
-	mu       sync.Mutex
-	ln       net.Listener
-	conns    map[*clientConn]struct{}
-	drained  chan struct{} // closed when conns becomes empty while closing
+	closing atomic.Bool
+	// accepting counts Serve loops running; Shutdown waits for them before draining.
+	accepting sync.WaitGroup
+	buffered  atomic.Int64 // connections holding buffers (serving a request)
+	mu        sync.Mutex
+	ln        net.Listener
+	conns     map[*clientConn]struct{}
+	drained   chan struct{} // closed when conns becomes empty while closing
 }
 
 // New returns a server for the listener called name. It does no I/O; call Serve.
@@ -62,6 +67,8 @@ func (s *Server) Serve(ln net.Listener) error {
 		return nil
 	}
 	s.ln = ln
+	s.accepting.Add(1)
+	defer s.accepting.Done()
 	s.mu.Unlock()
 	var backoff time.Duration
 	for {
@@ -94,12 +101,7 @@ func isTemporary(err error) bool { return !errors.Is(err, net.ErrClosed) }
 func (s *Server) start(c net.Conn) {
 	cc := newClientConn(s, c)
 	s.mu.Lock()
-	if s.closing.Load() {
-		s.mu.Unlock()
-		c.Close()
-		return
-	}
-	s.conns[cc] = struct{}{}
+	s.conns[cc] = struct{}{} // even while closing: the client is already connected
 	s.mu.Unlock()
 	go cc.serve()
 }
@@ -127,6 +129,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.ln != nil {
 		s.ln.Close()
 	}
+	s.mu.Unlock()
+	s.waitAcceptLoop(ctx) // connections it accepted before the close are served, not dropped
+	s.mu.Lock()
 	var drained chan struct{}
 	if len(s.conns) > 0 {
 		drained = make(chan struct{})
@@ -146,6 +151,16 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		s.closeAll()
 		return ctx.Err()
+	}
+}
+
+// waitAcceptLoop waits until Serve has returned, or ctx ends.
+func (s *Server) waitAcceptLoop(ctx context.Context) {
+	done := make(chan struct{})
+	go func() { s.accepting.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
 	}
 }
 

@@ -42,6 +42,7 @@ func httpKey(lc config.Listener) string {
 func serveFulcrum(s *Server, name string, ln net.Listener) (Service, func() error) {
 	srv := h1proxy.New(name, s.rt.Snapshot, s.logger)
 	srv.Observer = s.metrics
+	srv.AccessLog = s.AccessLog()
 	srv.H2C = h2cHandler(s, name)
 	if n := s.rt.Snapshot().Listeners[name].Config.MaxConnections; n > 0 {
 		ln = limitListener(ln, n)
