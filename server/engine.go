@@ -32,10 +32,15 @@ func engineFor(cfg *config.Config, lc config.Listener) (string, error) {
 	return "net_http", nil
 }
 
-// httpKey makes a change of engine open a new listener: the engine named, and the first
-// route feature only net_http serves.
-func httpKey(lc config.Listener) string {
-	return "engine=" + lc.Engine + ";needs=" + h1proxy.Unsupported(&config.Config{}, lc)
+// httpKey makes a change of engine open a new listener: the engine that serves it under cfg,
+// so a reload that gives a route or pool a feature only net_http serves moves the listener
+// to net_http (the socket is handed over, nothing is refused).
+func httpKey(cfg *config.Config, lc config.Listener) string {
+	engine, err := engineFor(cfg, lc)
+	if err != nil {
+		engine = "net_http"
+	}
+	return "engine=" + engine
 }
 
 // serveFulcrum serves an http listener with the h1proxy engine.

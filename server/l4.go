@@ -35,7 +35,7 @@ func useEpoll(s *Server, name string) bool {
 }
 
 // tcpKey makes a change of engine open a new service on the listener's socket.
-func tcpKey(lc config.Listener) string { return "engine=" + lc.Engine }
+func tcpKey(_ *config.Config, lc config.Listener) string { return "engine=" + lc.Engine }
 
 // serveTLS routes a tls listener's connections on the ClientHello's server name without
 // terminating TLS.

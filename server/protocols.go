@@ -14,7 +14,7 @@ import (
 type protocol struct {
 	serve       func(s *Server, name string, ln net.Listener) (Service, func() error)
 	servePacket func(s *Server, name string, pc net.PacketConn) (Service, func() error)
-	key         func(lc config.Listener) string // protocol-specific settings that need a new socket
+	key         func(cfg *config.Config, lc config.Listener) string // settings that need a new service
 }
 
 // protocols maps a listener's `protocol` to its data path.
@@ -51,21 +51,21 @@ func newHTTP(s *Server, name string, ln net.Listener) (*l7.Server, net.Listener)
 	return srv, ln
 }
 
-func protocolKey(lc config.Listener) string {
+func protocolKey(cfg *config.Config, lc config.Listener) string {
 	if p, ok := protocols[lc.Protocol]; ok && p.key != nil {
-		return p.key(lc)
+		return p.key(cfg, lc)
 	}
 	return ""
 }
 
 // open starts a listener's service on a socket: the one a retired listener on the same
 // address handed over (so no connection is refused while settings change), or a new one.
-func (s *Server) open(lc config.Listener, handover map[string]any) error {
+func (s *Server) open(cfg *config.Config, lc config.Listener, handover map[string]any) error {
 	p, ok := protocols[lc.Protocol]
 	if !ok {
 		return fmt.Errorf("protocol %q is not supported", lc.Protocol)
 	}
-	a := &active{key: keyOf(lc), bind: bindKey(p, lc), done: make(chan struct{})}
+	a := &active{key: keyOf(cfg, lc), bind: bindKey(p, lc), done: make(chan struct{})}
 	sock, err := s.socketFor(a.bind, handover)
 	if err != nil {
 		return err

@@ -67,3 +67,43 @@ pools:
 		t.Errorf("listener moved from %s to %s", addr, got)
 	}
 }
+
+// A reload that gives a pool a feature only the net_http engine serves (cookie affinity)
+// moves the listener to that engine on the same socket: the feature works at once.
+func TestReloadAddingAffinityTakesEffect(t *testing.T) {
+	a, b := startBackend(t, "a"), startBackend(t, "b")
+	base := `
+listeners:
+  - name: web
+    listen: %s
+    routes: [{pool: app}]
+pools:
+  - name: app
+    backends: [{address: "{{a}}"}, {address: "{{b}}"}]
+%s`
+	fill := func(s string) string {
+		return strings.NewReplacer("{{a}}", a.addr, "{{b}}", b.addr).Replace(s)
+	}
+	srv, url := startFulcrum(t, fill(fmt.Sprintf(base, "127.0.0.1:0", "")), a, b)
+	c := newClient()
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if len(resp.Cookies()) != 0 {
+		t.Fatalf("got cookies %v before affinity was configured", resp.Cookies())
+	}
+	affinity := "    affinity: {type: cookie, name: STICKY, key: a-secret-of-at-least-32-bytes-xxxxxx}\n"
+	if err := srv.Apply(testConfig(t, fill(fmt.Sprintf(base, srv.Addr("web").String(), affinity)))); err != nil {
+		t.Fatal(err)
+	}
+	resp, err = c.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if len(resp.Cookies()) != 1 || resp.Cookies()[0].Name != "STICKY" {
+		t.Errorf("after the reload: got cookies %v, want the STICKY affinity cookie", resp.Cookies())
+	}
+}

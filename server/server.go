@@ -111,7 +111,7 @@ func (s *Server) reconcile(cfg *config.Config) error {
 	}
 	handover := map[string]any{} // sockets of retired listeners, by bind key
 	for name, a := range s.listeners {
-		if lc, ok := want[name]; !ok || keyOf(lc) != a.key {
+		if lc, ok := want[name]; !ok || keyOf(cfg, lc) != a.key {
 			s.retire(name, a, drainTimeout(lc))
 			if a.shared {
 				handover[a.bind] = a.sock
@@ -124,7 +124,7 @@ func (s *Server) reconcile(cfg *config.Config) error {
 		if _, ok := s.listeners[lc.Name]; ok {
 			continue
 		}
-		if err := s.open(lc, handover); err != nil {
+		if err := s.open(cfg, lc, handover); err != nil {
 			errs = append(errs, fmt.Errorf("listener %q: %w", lc.Name, err))
 		}
 	}
@@ -134,9 +134,9 @@ func (s *Server) reconcile(cfg *config.Config) error {
 	return errors.Join(errs...)
 }
 
-func keyOf(lc config.Listener) listenerKey {
+func keyOf(cfg *config.Config, lc config.Listener) listenerKey {
 	return listenerKey{Protocol: lc.Protocol, Listen: lc.Listen, MaxConnections: lc.MaxConnections, Timeouts: lc.Timeouts,
-		Extra: protocolKey(lc)}
+		Extra: protocolKey(cfg, lc)}
 }
 
 func drainTimeout(lc config.Listener) time.Duration {
