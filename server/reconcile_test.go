@@ -95,8 +95,12 @@ pools:
 		t.Fatalf("got cookies %v before affinity was configured", resp.Cookies())
 	}
 	affinity := "    affinity: {type: cookie, name: STICKY, key: a-secret-of-at-least-32-bytes-xxxxxx}\n"
-	if err := srv.Apply(testConfig(t, fill(fmt.Sprintf(base, srv.Addr("web").String(), affinity)))); err != nil {
+	// The same listen string: only the pool changes.
+	if err := srv.Apply(testConfig(t, fill(fmt.Sprintf(base, "127.0.0.1:0", affinity)))); err != nil {
 		t.Fatal(err)
+	}
+	if got := "http://" + srv.Addr("web").String(); got != url {
+		t.Fatalf("listener moved from %s to %s", url, got)
 	}
 	resp, err = c.Get(url)
 	if err != nil {
