@@ -96,7 +96,7 @@ func (l *loop) track(fd int, c *conn) {
 func (l *loop) forget(s *side) {
 	if s.fd >= 0 {
 		l.byFD[s.fd] = nil
-		unix.Close(s.fd)
+		sysClose(s.fd)
 	}
 	*s = side{fd: -1}
 }
@@ -111,12 +111,12 @@ func (l *loop) admit(fd int, src netip.AddrPort) {
 	if r == nil || r.Pool == nil {
 		l.s.stats.refused.Add(1)
 		l.s.logger.Info("l4: no route", "listener", l.s.name, "client", src)
-		unix.Close(fd)
+		sysClose(fd)
 		return
 	}
 	if err := l.watch(fd, connFlags); err != nil {
 		l.s.logger.Warn("l4 epoll: epoll_ctl", "listener", l.s.name, "err", err)
-		unix.Close(fd)
+		sysClose(fd)
 		return
 	}
 	c := l.newConn()
@@ -159,17 +159,12 @@ func (l *loop) dial(c *conn) error {
 	if err != nil {
 		return errNotIP
 	}
-	fd, err := unix.Socket(family(ap), unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	fd, err := dialSocket(ap)
 	if err != nil {
 		return err
 	}
-	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
-	if err = unix.Connect(fd, sockaddr(ap)); err != nil && err != unix.EINPROGRESS {
-		unix.Close(fd)
-		return err
-	}
 	if err := l.watch(fd, connFlags); err != nil {
-		unix.Close(fd)
+		sysClose(fd)
 		return err
 	}
 	c.backend = side{fd: fd}
@@ -285,21 +280,6 @@ func connectTimeout(p *runtime.Pool) time.Duration {
 		return d
 	}
 	return 2 * time.Second
-}
-
-func family(ap netip.AddrPort) int {
-	if ap.Addr().Is4() || ap.Addr().Is4In6() {
-		return unix.AF_INET
-	}
-	return unix.AF_INET6
-}
-
-func sockaddr(ap netip.AddrPort) unix.Sockaddr {
-	a := ap.Addr()
-	if a.Is4() || a.Is4In6() {
-		return &unix.SockaddrInet4{Port: int(ap.Port()), Addr: a.Unmap().As4()}
-	}
-	return &unix.SockaddrInet6{Port: int(ap.Port()), Addr: a.As16()}
 }
 
 // soError is the socket's pending error (a failed connect's cause).

@@ -1,10 +1,6 @@
 package epoll
 
-import (
-	"unsafe"
-
-	"golang.org/x/sys/unix"
-)
+import "golang.org/x/sys/unix"
 
 const (
 	pipeBytes = 1 << 20 // pipe buffer and splice size, as the Go runtime uses
@@ -73,13 +69,13 @@ func finish(d, other *direction, dst *side) error {
 	if other.done {
 		return nil
 	}
-	return unix.Shutdown(dst.fd, unix.SHUT_WR)
+	return sysShutdownWrite(dst.fd)
 }
 
 // read reads one chunk into the loop's buffer and writes it straight to dst; what dst
 // cannot take now is kept in d.pend.
 func (l *loop) read(c *conn, d *direction, src, dst *side) error {
-	n, err := unix.Read(src.fd, l.buf[:])
+	n, err := sysRead(src.fd, l.buf[:])
 	switch {
 	case err == unix.EAGAIN:
 		src.readable = false
@@ -179,21 +175,6 @@ func (l *loop) spliceIn(c *conn, d *direction, src *side) error {
 	d.inPipe += int(n)
 	d.n += n
 	return nil
-}
-
-func splice(from, to, n int) (int64, error) {
-	m, err := unix.Splice(from, nil, to, nil, n, unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
-	return int64(m), err
-}
-
-// send writes b to a socket without raising SIGPIPE when the peer has gone.
-func send(fd int, b []byte) (int, error) {
-	n, _, errno := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))),
-		uintptr(len(b)), unix.MSG_NOSIGNAL, 0, 0)
-	if errno != 0 {
-		return 0, errno
-	}
-	return int(n), nil
 }
 
 // pipe is a pipe's two ends.

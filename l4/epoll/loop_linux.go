@@ -1,8 +1,11 @@
 package epoll
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
+	"os"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -18,9 +21,12 @@ const (
 // loop is one listener's event loop. Every field belongs to the goroutine running run.
 type loop struct {
 	s     *Stream
-	ep    int // epoll instance
-	lfd   int // listening socket; -1 once Shutdown began
-	wake  int // eventfd poked by Shutdown
+	ep    int      // epoll instance
+	epf   *os.File // ep on the Go runtime's netpoller, which wakes the loop (see wait)
+	rc    syscall.RawConn
+	dl    int64 // epf's read deadline in loop time; 0 = none
+	lfd   int   // listening socket; -1 once Shutdown began
+	wake  int   // eventfd poked by Shutdown
 	epoch time.Time
 	now   int64 // nanoseconds since epoch, read once per epoll_wait
 
@@ -39,30 +45,41 @@ type loop struct {
 	buf    [bufSize]byte // small chunks pass through here, read and written at once
 }
 
-// newLoop creates the epoll instance and wake eventfd and registers lfd; it takes lfd.
+// newLoop creates the epoll instance, puts it on the Go runtime's netpoller, creates the
+// wake eventfd and registers lfd; it takes lfd.
 func newLoop(s *Stream, lfd int) (*loop, error) {
 	l := &loop{s: s, lfd: lfd, ep: -1, wake: -1, epoch: time.Now()}
-	var err error
-	if l.ep, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
-		return nil, err
-	}
-	if l.wake, err = unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC); err != nil {
+	if err := l.setUp(); err != nil {
 		l.release()
 		return nil, err
 	}
 	// Accepted sockets inherit TCP_NODELAY from the listening socket: one setsockopt here
 	// instead of one per connection.
 	unix.SetsockoptInt(lfd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
-	if err = l.watch(lfd, unix.EPOLLIN|unix.EPOLLET); err == nil {
-		err = l.watch(l.wake, unix.EPOLLIN|unix.EPOLLET)
-	}
-	if err != nil {
-		l.release()
-		return nil, err
-	}
 	l.configure()
 	l.backlog = true
 	return l, nil
+}
+
+func (l *loop) setUp() error {
+	var err error
+	if l.ep, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
+		return err
+	}
+	if err = unix.SetNonblock(l.ep, true); err != nil {
+		return err
+	}
+	l.epf = os.NewFile(uintptr(l.ep), "epoll") // non-blocking: the runtime polls it
+	if l.rc, err = l.epf.SyscallConn(); err != nil {
+		return err
+	}
+	if l.wake, err = unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC); err != nil {
+		return err
+	}
+	if err = l.watch(l.lfd, unix.EPOLLIN|unix.EPOLLET); err != nil {
+		return err
+	}
+	return l.watch(l.wake, unix.EPOLLIN|unix.EPOLLET)
 }
 
 // configure reads the listener's max_connections and idle timeout from the snapshot.
@@ -76,18 +93,23 @@ func (l *loop) configure() {
 }
 
 func (l *loop) watch(fd int, events uint32) error {
-	return unix.EpollCtl(l.ep, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: events, Fd: int32(fd)})
+	return epollAdd(l.ep, fd, events)
 }
 
 // release closes the loop's own descriptors (not connections').
 func (l *loop) release() {
 	l.s.loopEnded()
-	for _, fd := range []int{l.lfd, l.wake, l.ep} {
+	for _, fd := range []int{l.lfd, l.wake} {
 		if fd >= 0 {
 			unix.Close(fd)
 		}
 	}
-	l.lfd, l.wake, l.ep = -1, -1, -1
+	if l.epf != nil {
+		l.epf.Close()
+	} else if l.ep >= 0 {
+		unix.Close(l.ep)
+	}
+	l.lfd, l.wake, l.ep, l.epf = -1, -1, -1, nil
 	for _, p := range l.pipes {
 		p.close()
 	}
@@ -98,12 +120,12 @@ func (l *loop) release() {
 func (l *loop) run() error {
 	defer l.release()
 	for {
-		n, err := unix.EpollWait(l.ep, l.events[:], l.waitMillis())
-		if err != nil && err != unix.EINTR {
+		n, err := l.wait()
+		if err != nil {
 			return fmt.Errorf("epoll_wait: %w", err)
 		}
 		l.now = int64(time.Since(l.epoch))
-		for i := range max(n, 0) {
+		for i := range n {
 			l.dispatch(&l.events[i])
 		}
 		l.afterEvents()
@@ -113,13 +135,52 @@ func (l *loop) run() error {
 	}
 }
 
-// waitMillis is epoll_wait's timeout: none while work is queued, the next wheel tick while
-// connections are open, otherwise infinite.
-func (l *loop) waitMillis() int {
+// wait returns the next batch of events. epoll_wait never blocks: with nothing ready, the
+// goroutine parks on the Go runtime's netpoller until the epoll instance is readable or the
+// wheel's next tick (the read deadline). A thread blocked in epoll_wait would instead make
+// the runtime hand its P to another thread and keep sysmon polling every 20 µs.
+func (l *loop) wait() (int, error) {
 	if len(l.dialing) > 0 || l.backlog && l.underCap() && l.lfd >= 0 {
-		return 0
+		return l.poll()
 	}
-	return l.wheel.waitMillis(int64(time.Since(l.epoch)))
+	l.setDeadline()
+	var n int
+	var perr error
+	err := l.rc.Read(func(uintptr) bool {
+		n, perr = l.poll()
+		return n > 0 || perr != nil
+	})
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return 0, nil
+	}
+	if err == nil {
+		err = perr
+	}
+	return n, err
+}
+
+// poll takes the ready events without waiting.
+func (l *loop) poll() (int, error) {
+	n, err := epollPoll(l.ep, l.events[:])
+	if err == unix.EINTR {
+		return 0, nil
+	}
+	return n, err
+}
+
+// setDeadline points epf's read deadline at the wheel's next tick, or removes it when no
+// timer is pending; it changes the runtime timer only when the tick moved.
+func (l *loop) setDeadline() {
+	at := l.wheel.nextTick()
+	if at == l.dl {
+		return
+	}
+	l.dl = at
+	if at == 0 {
+		l.epf.SetReadDeadline(time.Time{})
+		return
+	}
+	l.epf.SetReadDeadline(l.epoch.Add(time.Duration(at)))
 }
 
 // dispatch hands one event to its socket's owner.

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	goruntime "runtime"
 	"sync"
 	"sync/atomic"
 
@@ -44,7 +43,7 @@ func New(name string, snaps Snapshots, logger *slog.Logger) *Stream {
 func (s *Stream) Stats() Stats { return s.stats.snapshot() }
 
 // Serve forwards ln's connections until Shutdown, running the event loop in the calling
-// goroutine locked to its OS thread. ln must be able to hand out its descriptor (File, as a
+// goroutine. ln must be able to hand out its descriptor (File, as a
 // *net.TCPListener does). It returns nil after Shutdown, or the error that stopped the loop.
 // Call it once.
 func (s *Stream) Serve(ln net.Listener) error {
@@ -63,8 +62,6 @@ func (s *Stream) Serve(ln net.Listener) error {
 		return nil
 	}
 	releaseRuntimeCopy(ln)
-	goruntime.LockOSThread()
-	defer goruntime.UnlockOSThread()
 	defer close(s.exited)
 	return l.run()
 }

@@ -64,15 +64,10 @@ func (w *wheel) advance(now int64, fire func(*conn)) {
 	w.next = max(w.next, last+1)
 }
 
-// waitMillis is how long the loop may sleep at now: until the next tick, or -1 (forever)
-// when nothing is scheduled.
-func (w *wheel) waitMillis(now int64) int {
+// nextTick is the loop time of the next tick to process, or 0 when nothing is scheduled.
+func (w *wheel) nextTick() int64 {
 	if w.size == 0 {
-		return -1
-	}
-	d := w.next*w.tick - now
-	if d <= 0 {
 		return 0
 	}
-	return int((d + int64(time.Millisecond) - 1) / int64(time.Millisecond))
+	return max(w.next*w.tick, 1)
 }

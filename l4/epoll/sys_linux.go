@@ -1,0 +1,151 @@
+package epoll
+
+import (
+	"net/netip"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// The loop's sockets are non-blocking, so every call below returns at once. They are made
+// with RawSyscall, which skips the runtime's entersyscall/exitsyscall: a loopback connect,
+// send or close can take longer than sysmon's 20 µs tick, and the runtime would then hand
+// the loop's P to another thread and take it back afterwards (two context switches and a
+// sysmon kept awake), which cost more than the call itself. epoll_wait is only ever called
+// with a zero timeout (see loop.wait).
+
+func raw(trap, a1, a2, a3 uintptr) (uintptr, error) {
+	r, _, errno := unix.RawSyscall(trap, a1, a2, a3)
+	if errno != 0 {
+		return r, errno
+	}
+	return r, nil
+}
+
+func raw6(trap, a1, a2, a3, a4, a5, a6 uintptr) (uintptr, error) {
+	r, _, errno := unix.RawSyscall6(trap, a1, a2, a3, a4, a5, a6)
+	if errno != 0 {
+		return r, errno
+	}
+	return r, nil
+}
+
+func bufPtr(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }
+
+func sysRead(fd int, b []byte) (int, error) {
+	n, err := raw(unix.SYS_READ, uintptr(fd), bufPtr(b), uintptr(len(b)))
+	if err != nil {
+		return 0, err
+	}
+	return int(n), nil
+}
+
+// send writes b to a socket without raising SIGPIPE when the peer has gone.
+func send(fd int, b []byte) (int, error) {
+	n, err := raw6(unix.SYS_SENDTO, uintptr(fd), bufPtr(b), uintptr(len(b)), unix.MSG_NOSIGNAL, 0, 0)
+	if err != nil {
+		return 0, err
+	}
+	return int(n), nil
+}
+
+func splice(from, to, n int) (int64, error) {
+	m, err := raw6(unix.SYS_SPLICE, uintptr(from), 0, uintptr(to), 0, uintptr(n), unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
+	if err != nil {
+		return 0, err
+	}
+	return int64(m), nil
+}
+
+func sysClose(fd int) { raw(unix.SYS_CLOSE, uintptr(fd), 0, 0) }
+
+func sysShutdownWrite(fd int) error {
+	_, err := raw(unix.SYS_SHUTDOWN, uintptr(fd), unix.SHUT_WR, 0)
+	return err
+}
+
+func epollAdd(ep, fd int, events uint32) error {
+	ev := unix.EpollEvent{Events: events, Fd: int32(fd)}
+	_, err := raw6(unix.SYS_EPOLL_CTL, uintptr(ep), unix.EPOLL_CTL_ADD, uintptr(fd), uintptr(unsafe.Pointer(&ev)), 0, 0)
+	return err
+}
+
+// epollPoll takes the ready events without waiting.
+func epollPoll(ep int, events []unix.EpollEvent) (int, error) {
+	n, err := raw6(unix.SYS_EPOLL_PWAIT, uintptr(ep), uintptr(unsafe.Pointer(unsafe.SliceData(events))), uintptr(len(events)), 0, 0, 0)
+	if err != nil {
+		return 0, err
+	}
+	return int(n), nil
+}
+
+// accept takes one client off the listening socket, non-blocking and close-on-exec. It
+// calls accept4(2) directly: unix.Accept4 adds a getsockopt(SO_PROTOCOL) per connection
+// and allocates the address.
+func accept(lfd int) (int, netip.AddrPort, error) {
+	var rsa unix.RawSockaddrAny
+	size := uint32(unix.SizeofSockaddrAny)
+	fd, err := raw6(unix.SYS_ACCEPT4, uintptr(lfd), uintptr(unsafe.Pointer(&rsa)),
+		uintptr(unsafe.Pointer(&size)), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
+	if err != nil {
+		return -1, netip.AddrPort{}, err
+	}
+	return int(fd), rawAddrPort(&rsa), nil
+}
+
+// dialSocket opens a non-blocking TCP socket with TCP_NODELAY and starts connecting it to
+// ap; a nil error means connected or in progress.
+func dialSocket(ap netip.AddrPort) (int, error) {
+	var sa unix.RawSockaddrAny
+	size := rawSockaddr(ap, &sa)
+	fd, err := raw(unix.SYS_SOCKET, uintptr(sa.Addr.Family), unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	one := int32(1)
+	raw6(unix.SYS_SETSOCKOPT, fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, uintptr(unsafe.Pointer(&one)), 4, 0)
+	if _, err := raw(unix.SYS_CONNECT, fd, uintptr(unsafe.Pointer(&sa)), size); err != nil && err != unix.EINPROGRESS {
+		sysClose(int(fd))
+		return -1, err
+	}
+	return int(fd), nil
+}
+
+// rawSockaddr writes ap into sa and returns its length.
+func rawSockaddr(ap netip.AddrPort, sa *unix.RawSockaddrAny) uintptr {
+	port := ap.Port()
+	if a := ap.Addr().Unmap(); a.Is4() {
+		s := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
+		s.Family, s.Addr = unix.AF_INET, a.As4()
+		setNetworkPort(&s.Port, port)
+		return unix.SizeofSockaddrInet4
+	}
+	s := (*unix.RawSockaddrInet6)(unsafe.Pointer(sa))
+	s.Family, s.Addr = unix.AF_INET6, ap.Addr().As16()
+	setNetworkPort(&s.Port, port)
+	return unix.SizeofSockaddrInet6
+}
+
+// rawAddrPort decodes an IPv4 or IPv6 socket address; anything else is the zero AddrPort.
+func rawAddrPort(rsa *unix.RawSockaddrAny) netip.AddrPort {
+	switch rsa.Addr.Family {
+	case unix.AF_INET:
+		a := (*unix.RawSockaddrInet4)(unsafe.Pointer(rsa))
+		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), networkPort(a.Port))
+	case unix.AF_INET6:
+		a := (*unix.RawSockaddrInet6)(unsafe.Pointer(rsa))
+		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr), networkPort(a.Port))
+	}
+	return netip.AddrPort{}
+}
+
+// networkPort reads a port stored in network byte order.
+func networkPort(p uint16) uint16 {
+	b := (*[2]byte)(unsafe.Pointer(&p))
+	return uint16(b[0])<<8 | uint16(b[1])
+}
+
+func setNetworkPort(p *uint16, port uint16) {
+	b := (*[2]byte)(unsafe.Pointer(p))
+	b[0], b[1] = byte(port>>8), byte(port)
+}
