@@ -168,6 +168,11 @@ balanced round robin by a listener on 127.0.0.1:8080. Try:
   for i in $(seq 6); do curl -s http://127.0.0.1:8080/; done
   curl -si http://127.0.0.1:8080/ | grep -i -e x-backend -e via
 
+Dashboard (live, with drain / enable / weight controls): http://127.0.0.1:9900/
+  curl -s http://127.0.0.1:9900/api/v1/pools/app        # backends with live state
+  curl -s http://127.0.0.1:9900/metrics | grep fulcrum_  # Prometheus metrics
+  while true; do curl -s http://127.0.0.1:8080/ >/dev/null; done   # load to watch
+
 Stop with Ctrl-C (in-flight requests finish first).
 `
 

@@ -195,6 +195,15 @@ func TestDemo(t *testing.T) {
 			t.Errorf("got answers %v, want each of alpha, bravo, charlie twice", seen)
 		}
 	}
+	resp, err := http.Get("http://127.0.0.1:9900/")
+	if err != nil {
+		t.Fatalf("dashboard: %v", err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), "fulcrum") {
+		t.Errorf("dashboard: got %d and a page without \"fulcrum\", want the dashboard", resp.StatusCode)
+	}
 	cmd.Process.Signal(syscall.SIGINT)
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("demo exit: %v, want 0", err)
