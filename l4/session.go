@@ -18,10 +18,14 @@ import (
 type session struct {
 	client netip.AddrPort
 	up     *net.UDPConn
+	route  *runtime.Route
 	pool   *runtime.Pool
 	member int
+	start  time.Time
 	seen   atomic.Uint64 // datagrams either way; the idle check watches it change
 	dead   atomic.Bool
+	in     atomic.Int64 // bytes from the client (read loop)
+	out    int64        // bytes to the client (relay goroutine)
 }
 
 var datagramBuffers = sync.Pool{New: func() any { return new([maxDatagram]byte) }}
@@ -42,6 +46,7 @@ func (d *Datagram) newSession(from netip.AddrPort) *session {
 		d.logger.Info("l4: udp session not started", "listener", d.name, "client", from, "err", err)
 		return nil
 	}
+	s.route, s.start = r, time.Now()
 	d.sessions[from] = s
 	d.created.Add(1)
 	d.active.Add(1)
@@ -136,6 +141,7 @@ func (d *Datagram) drain(s *session, fd uintptr) bool {
 			return true
 		}
 		s.seen.Add(1)
+		s.out += int64(n)
 		d.out.Add(1)
 		d.pc.WriteToUDPAddrPort(buf[:n], s.client)
 	}
@@ -151,4 +157,19 @@ func (d *Datagram) endSession(s *session) {
 		s.pool.Done(s.member, false, 0, time.Now().UnixNano())
 	}
 	d.active.Add(-1)
+	d.record(s)
+}
+
+// record tells the Observer and the access log about one ended session.
+func (d *Datagram) record(s *session) {
+	total, in, backend := time.Since(s.start), s.in.Load(), s.pool.Members[s.member].Address
+	if d.Observer != nil {
+		d.Observer.Request(d.name, s.route.Name, s.pool.Name, backend, 0, 0, total, 0)
+		d.Observer.Transferred(d.name, s.pool.Name, in, s.out)
+	}
+	if e := d.AccessLog.Start(); e != nil {
+		e.Time, e.Client, e.Listener, e.Route, e.Pool, e.Backend = s.start, s.client.String(), d.name, s.route.Name, s.pool.Name, backend
+		e.BytesIn, e.BytesOut, e.Total = in, s.out, total
+		d.AccessLog.Log(e)
+	}
 }

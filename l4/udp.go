@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fulcrum-lb/fulcrum/accesslog"
 	"github.com/fulcrum-lb/fulcrum/runtime"
 )
 
@@ -38,6 +39,10 @@ type Datagram struct {
 	served  chan struct{}  // closed when Serve returns
 
 	created, dropped, in, out atomic.Uint64
+
+	// Observer and AccessLog, when set before Serve, hear about every ended session.
+	Observer  Observer
+	AccessLog *accesslog.Logger
 }
 
 // DatagramStats are a udp listener's cumulative counters.
@@ -107,6 +112,7 @@ func (d *Datagram) fromClient(b []byte, from netip.AddrPort) {
 		}
 	}
 	s.seen.Add(1)
+	s.in.Add(int64(len(b)))
 	d.in.Add(1)
 	s.up.Write(b)
 }

@@ -14,6 +14,7 @@ import (
 func serveTCP(s *Server, name string, ln net.Listener) (Service, func() error) {
 	if useEpoll(s, name) {
 		srv := epoll.New(name, epoll.Snapshots(s.rt.Snapshot), s.logger)
+		srv.Observer, srv.AccessLog = s.metrics, s.AccessLog()
 		return srv, func() error { return srv.Serve(ln) }
 	}
 	return serveStream(s, name, ln, l4.TCP)
@@ -52,5 +53,6 @@ func serveStream(s *Server, name string, ln net.Listener, mode l4.Mode) (Service
 // serveUDP relays a udp listener's datagrams through per-client sessions.
 func serveUDP(s *Server, name string, pc net.PacketConn) (Service, func() error) {
 	srv := l4.NewDatagram(name, s.rt.Snapshot, s.logger)
+	srv.Observer, srv.AccessLog = s.metrics, s.AccessLog()
 	return srv, func() error { return srv.Serve(pc) }
 }

@@ -84,3 +84,62 @@ pools:
 		}
 	}
 }
+
+// A UDP session leaves one access line when it expires, with the bytes each way.
+func TestUDPSessionIsLogged(t *testing.T) {
+	echo, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer echo.Close()
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			n, from, err := echo.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			echo.WriteTo(buf[:n], from)
+		}
+	}()
+	path := filepath.Join(t.TempDir(), "access.log")
+	al, err := accesslog.New(accesslog.Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.New(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	srv.SetAccessLog(al)
+	if err := srv.Apply(testConfig(t, `
+listeners:
+  - name: dns
+    protocol: udp
+    listen: 127.0.0.1:0
+    session_idle: 200ms
+    routes: [{pool: echo}]
+pools:
+  - name: echo
+    backends: [{address: "`+echo.LocalAddr().String()+`"}]
+`)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Shutdown(t.Context()) })
+	c, err := net.Dial("udp", srv.Addr("dns").String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("ping!!"))
+	reply := make([]byte, 64)
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if n, err := c.Read(reply); err != nil || string(reply[:n]) != "ping!!" {
+		t.Fatalf("echo: got %q, %v", reply[:n], err)
+	}
+	var lines []map[string]any
+	waitFor(t, "session access line", 3*time.Second, func() bool {
+		lines = readJSONLines(t, path)
+		return len(lines) > 0
+	})
+	if l := lines[0]; l["listener"] != "dns" || l["bytes_in"] != 6.0 || l["bytes_out"] != 6.0 {
+		t.Errorf("access line: got %v, want listener dns and 6 bytes each way", l)
+	}
+}
