@@ -14,7 +14,6 @@ import (
 func serveTCP(s *Server, name string, ln net.Listener) (Service, func() error) {
 	if useEpoll(s, name) {
 		srv := epoll.New(name, epoll.Snapshots(s.rt.Snapshot), s.logger)
-		srv.Observer, srv.AccessLog = s.metrics, s.AccessLog()
 		return srv, func() error { return srv.Serve(ln) }
 	}
 	return serveStream(s, name, ln, l4.TCP)
