@@ -14,6 +14,7 @@ import (
 func serveTCP(s *Server, name string, ln net.Listener) (Service, func() error) {
 	if useEpoll(s, name) {
 		srv := epoll.New(name, epoll.Snapshots(s.rt.Snapshot), s.logger)
+		srv.Observer, srv.AccessLog = s.metrics, s.AccessLog()
 		return srv, func() error { return srv.Serve(ln) }
 	}
 	return serveStream(s, name, ln, l4.TCP)
@@ -34,8 +35,15 @@ func useEpoll(s *Server, name string) bool {
 	return true
 }
 
-// tcpKey makes a change of engine open a new service on the listener's socket.
-func tcpKey(_ *config.Config, lc config.Listener) string { return "engine=" + lc.Engine }
+// tcpKey makes a change of engine open a new service on the listener's socket, and so does
+// a change of what the epoll engine cannot serve (adding proxy_protocol to an epoll
+// listener moves it to netpoll).
+func tcpKey(cfg *config.Config, lc config.Listener) string {
+	if lc.Engine != "epoll" {
+		return "engine=" + lc.Engine
+	}
+	return "engine=epoll;needs=" + epoll.Unsupported(cfg, lc)
+}
 
 // serveTLS routes a tls listener's connections on the ClientHello's server name without
 // terminating TLS.

@@ -49,12 +49,16 @@ type conn struct {
 	in, out         direction // in: client→backend; out: backend→client
 	phase           phase
 
+	route     *runtime.Route
 	pool      *runtime.Pool
-	member    int // acquired member of pool; -1 for none
+	member    int    // acquired member of pool; -1 for none
+	backendAt string // the member's address once connected, for the record
+	start     time.Time
 	req       balance.Request
 	attempts  int
 	dialStart time.Time
 	err       error // the last connect failure, for the log
+	failed    bool  // no backend could be reached
 	src       netip.AddrPort
 
 	idle       int64 // idle timeout, ns
@@ -120,7 +124,10 @@ func (l *loop) admit(fd int, src netip.AddrPort) {
 		return
 	}
 	c := l.newConn()
-	c.client.fd, c.src, c.pool = fd, src, r.Pool
+	c.client.fd, c.src, c.route, c.pool = fd, src, r, r.Pool
+	if l.s.Observer != nil || l.s.AccessLog != nil {
+		c.start = time.Now()
+	}
 	c.idle = int64(idleTimeout(ls.Config.Timeouts.Idle.Duration))
 	setKey(&c.req, r.Pool, src.Addr())
 	l.track(fd, c)
@@ -148,6 +155,7 @@ func (l *loop) connect(c *conn) {
 	}
 	l.s.stats.failed.Add(1)
 	l.s.logger.Info("l4: no backend reachable", "listener", l.s.name, "pool", c.pool.Name, "err", c.err)
+	c.failed = true
 	l.close(c)
 }
 
@@ -216,6 +224,7 @@ func (l *loop) ready(c *conn, fd int, ev uint32) {
 func (l *loop) connected(c *conn) {
 	now := time.Now()
 	c.pool.Done(c.member, true, now.Sub(c.dialStart), now.UnixNano())
+	c.backendAt = c.pool.Members[c.member].Address
 	c.phase = forwarding
 	c.lastActive = l.now
 	l.wheel.remove(c)
@@ -267,6 +276,7 @@ func (l *loop) close(c *conn) {
 	l.putPipe(&c.out)
 	l.s.stats.bytesIn.Add(uint64(c.in.n))
 	l.s.stats.bytesOut.Add(uint64(c.out.n))
+	l.record(c)
 	l.s.stats.active.Add(-1)
 	l.open--
 	if l.starved {
@@ -298,3 +308,25 @@ var (
 	errNoBackend = fmt.Errorf("no eligible backend")
 	errNotIP     = fmt.Errorf("backend address is not IP:port (engine epoll resolves no names)")
 )
+
+// record tells the Observer and the access log about a finished connection, as package l4
+// does.
+func (l *loop) record(c *conn) {
+	if c.route == nil || l.s.Observer == nil && l.s.AccessLog == nil {
+		return
+	}
+	total := time.Since(c.start)
+	r := c.route
+	if o := l.s.Observer; o != nil {
+		o.Request(l.s.name, r.Name, r.Pool.Name, c.backendAt, 0, 0, total, 0)
+		o.Transferred(l.s.name, r.Pool.Name, c.in.n, c.out.n)
+	}
+	if e := l.s.AccessLog.Start(); e != nil {
+		e.Time, e.Client, e.Listener, e.Route, e.Pool, e.Backend = c.start, c.src.String(), l.s.name, r.Name, r.Pool.Name, c.backendAt
+		e.BytesIn, e.BytesOut, e.Total = c.in.n, c.out.n, total
+		if c.failed && c.err != nil {
+			e.Error = c.err.Error()
+		}
+		l.s.AccessLog.Log(e)
+	}
+}

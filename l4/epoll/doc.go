@@ -27,8 +27,6 @@
 // never enters user space. A pipe that is empty when its connection closes goes back to the
 // pool.
 //
-// # Timeouts
-//
 // # The Go runtime
 //
 // The loop never blocks in a system call. epoll_wait is called with a zero timeout; with

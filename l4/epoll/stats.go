@@ -2,6 +2,7 @@ package epoll
 
 import (
 	"sync/atomic"
+	"time"
 
 	"github.com/fulcrum-lb/fulcrum/runtime"
 )
@@ -26,4 +27,11 @@ type counters struct {
 func (c *counters) snapshot() Stats {
 	return Stats{Accepted: c.accepted.Load(), Active: uint64(max(c.active.Load(), 0)), Refused: c.refused.Load(),
 		Failed: c.failed.Load(), BytesIn: c.bytesIn.Load(), BytesOut: c.bytesOut.Load()}
+}
+
+// Observer is told about each finished connection (metrics.Metrics implements it); it is
+// l4.Observer's method set: status, ttfb and retries are 0 for layer 4.
+type Observer interface {
+	Request(listener, route, pool, backend string, status int, ttfb, total time.Duration, retries int)
+	Transferred(listener, pool string, in, out int64)
 }

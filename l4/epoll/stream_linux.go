@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fulcrum-lb/fulcrum/accesslog"
 )
 
 // Supported reports whether this system has the epoll engine.
@@ -23,6 +25,11 @@ type Stream struct {
 	snaps  Snapshots
 	logger *slog.Logger
 	stats  counters
+
+	// Observer and AccessLog, when set before Serve, hear about every finished connection,
+	// as with l4.Stream. They are called from the loop goroutine.
+	Observer  Observer
+	AccessLog *accesslog.Logger
 
 	closing atomic.Bool   // Shutdown has begun: stop accepting, exit once no connection is left
 	abort   atomic.Bool   // the drain is over: close every connection

@@ -7,13 +7,19 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+
+	"github.com/fulcrum-lb/fulcrum/accesslog"
 )
 
 // Supported reports whether this system has the epoll engine.
 const Supported = false
 
 // Stream is a placeholder off Linux: Serve fails, so callers use package l4 instead.
-type Stream struct{ stats counters }
+type Stream struct {
+	stats     counters
+	Observer  Observer
+	AccessLog *accesslog.Logger
+}
 
 // New returns a Stream whose Serve fails.
 func New(name string, snaps Snapshots, logger *slog.Logger) *Stream { return &Stream{} }
