@@ -21,6 +21,27 @@ type BackendConn struct {
 	Addr string        // the address it was dialed with, the pool key
 	R    *bufio.Reader // read responses from here, never from Conn directly
 	W    *bufio.Writer // write requests here, then Flush
+
+	deadline int64 // unix nanoseconds of the read deadline set by ExtendReadDeadline; 0 none
+}
+
+// ExtendReadDeadline makes sure the connection's read deadline is at least timeout after now
+// and at most timeout/8 later than that. SetReadDeadline costs a runtime timer update, so a
+// busy connection touches it once per timeout/8 instead of once per request. Only the
+// exchange owning the connection may call it.
+func (c *BackendConn) ExtendReadDeadline(now time.Time, timeout time.Duration) {
+	n, t := now.UnixNano(), int64(timeout)
+	if left := c.deadline - n; left >= t && left <= t+t/8 {
+		return
+	}
+	c.deadline = n + t + t/8
+	c.SetReadDeadline(time.Unix(0, c.deadline))
+}
+
+// ClearReadDeadline removes the read deadline (a tunnel has none).
+func (c *BackendConn) ClearReadDeadline() {
+	c.deadline = 0
+	c.SetReadDeadline(time.Time{})
 }
 
 // PoolConfig configures a Pool. Zero fields take defaults.
@@ -92,11 +113,12 @@ func (p *Pool) Get(ctx context.Context, addr string) (c *BackendConn, reused boo
 	if err != nil {
 		return nil, false, err
 	}
+	sock := NewSocketIO(conn)
 	return &BackendConn{
 		Conn: conn,
 		Addr: addr,
-		R:    bufio.NewReaderSize(conn, p.cfg.BufferSize),
-		W:    bufio.NewWriterSize(conn, p.cfg.BufferSize),
+		R:    bufio.NewReaderSize(sock, p.cfg.BufferSize),
+		W:    bufio.NewWriterSize(sock, p.cfg.BufferSize),
 	}, false, nil
 }
 

@@ -2,11 +2,7 @@ package h1proxy
 
 import (
 	"bufio"
-	"errors"
-	"io"
-	"net"
 	"sync"
-	"syscall"
 
 	"github.com/fulcrum-lb/fulcrum/h1"
 )
@@ -30,33 +26,19 @@ var bufferPool = sync.Pool{New: func() any {
 	}
 }}
 
-// source is what a connection's bufio.Reader reads from: the net.Conn, or, while the
-// connection waits for a request inside a RawConn callback, the socket itself without
-// blocking.
+// source is what a connection's bufio.Reader reads from: the socket, waiting when it has no
+// bytes, or, while the connection waits for a request inside a RawConn callback, the socket
+// without waiting (h1.ErrWouldBlock when it has no bytes).
 type source struct {
-	conn  net.Conn
+	sock  *h1.SocketIO
 	rawFD int // ≥ 0 only inside a RawConn callback
 }
 
-// errWouldBlock is a non-blocking read that found no bytes.
-var errWouldBlock = errors.New("h1proxy: would block")
-
 func (s *source) Read(p []byte) (int, error) {
 	if s.rawFD < 0 {
-		return s.conn.Read(p)
+		return s.sock.Read(p)
 	}
-	n, err := syscall.Read(s.rawFD, p)
-	switch {
-	case err == syscall.EAGAIN || err == syscall.EWOULDBLOCK:
-		return 0, errWouldBlock
-	case err == syscall.EINTR:
-		return 0, errWouldBlock
-	case err != nil:
-		return 0, err
-	case n == 0:
-		return 0, io.EOF
-	}
-	return n, nil
+	return h1.ReadNonblock(uintptr(s.rawFD), p)
 }
 
 // outWriter appends to the connection's output buffer and writes it out when full; large
@@ -74,7 +56,7 @@ func (w outWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	if len(p) >= cap(b.out)/2 {
-		return w.cc.c.Write(p)
+		return w.cc.sock.Write(p)
 	}
 	b.out = append(b.out, p...)
 	return len(p), nil

@@ -29,6 +29,7 @@ const (
 type clientConn struct {
 	s      *Server
 	c      net.Conn
+	sock   *h1.SocketIO    // reads and writes c
 	raw    syscall.RawConn // nil when c is not a socket: then buffers are kept while idle
 	src    source
 	bufs   *buffers // nil while idle
@@ -57,7 +58,8 @@ type clientConn struct {
 }
 
 func newClientConn(s *Server, c net.Conn) *clientConn {
-	cc := &clientConn{s: s, c: c, src: source{conn: c, rawFD: -1}, fresh: true}
+	sock := h1.NewSocketIO(c)
+	cc := &clientConn{s: s, c: c, sock: sock, src: source{sock: sock, rawFD: -1}, fresh: true}
 	if sc, ok := c.(syscall.Conn); ok {
 		cc.raw, _ = sc.SyscallConn()
 	}
@@ -151,7 +153,7 @@ func (cc *clientConn) readReady(fd uintptr) bool {
 	cc.src.rawFD = int(fd)
 	_, err := cc.bufs.in.Peek(1)
 	cc.src.rawFD = -1
-	if err == errWouldBlock {
+	if err == h1.ErrWouldBlock {
 		cc.releaseBuffers()
 		return false
 	}
@@ -172,7 +174,7 @@ func (cc *clientConn) flush() error {
 	if len(b.out) == 0 {
 		return nil
 	}
-	_, err := cc.c.Write(b.out)
+	_, err := cc.sock.Write(b.out)
 	b.out = b.out[:0]
 	return err
 }

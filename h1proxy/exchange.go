@@ -47,7 +47,7 @@ func (ex *exchange) run() bool {
 	cc := ex.cc
 	ex.prepare()
 	if cc.req.Expect100 && cc.req.Body != h1.BodyNone {
-		cc.c.Write(continue100)
+		cc.sock.Write(continue100)
 	}
 	ex.bufferBody()
 	cc.bal.Key, cc.bal.HasKey = hashKey(ex.pool, &cc.req, cc.view.client)
@@ -134,7 +134,7 @@ func (ex *exchange) try(conns *h1.Pool, i, attempt int) (keep bool, err error, r
 		ex.pool.Done(i, false, 0, time.Now().UnixNano())
 		return false, err, true
 	}
-	n, err := ex.roundTrip(bc)
+	n, err := ex.roundTrip(bc, start)
 	if err != nil {
 		bc.Close()
 		m.Release()
@@ -164,11 +164,11 @@ func idempotent(method []byte) bool {
 
 // roundTrip sends the request on bc and reads the final response head, forwarding 1xx heads
 // to the client. It returns the response head's length in bc.R.
-func (ex *exchange) roundTrip(bc *h1.BackendConn) (int, error) {
+func (ex *exchange) roundTrip(bc *h1.BackendConn, start time.Time) (int, error) {
 	if err := ex.send(bc); err != nil {
 		return 0, err
 	}
-	bc.SetReadDeadline(time.Now().Add(headerTimeout(ex.pool)))
+	bc.ExtendReadDeadline(start, headerTimeout(ex.pool))
 	for {
 		n, err := ex.readResponseHead(bc)
 		if err != nil {

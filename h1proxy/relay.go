@@ -125,7 +125,7 @@ func (r backendReader) Peek(n int) ([]byte, error) {
 		if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
 			return b, err
 		}
-		r.bc.SetReadDeadline(time.Now().Add(r.timeout))
+		r.bc.ExtendReadDeadline(time.Now(), r.timeout)
 	}
 }
 
@@ -138,23 +138,31 @@ func (ex *exchange) tunnel(bc *h1.BackendConn) {
 		return
 	}
 	cc.rdl.clear(cc.c)
-	bc.SetReadDeadline(time.Time{})
+	bc.ClearReadDeadline()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		pipe(bc.Conn, cc.bufs.in)
+		pipe(bc.Conn, cc.bufs.in, cc.c)
 		bc.Close()
 		cc.c.Close()
 	}()
-	pipe(cc.c, bc.R)
+	pipe(cc.c, bc.R, bc.Conn)
 	cc.c.Close()
 	bc.Close()
 	<-done
 }
 
-// pipe copies what r has buffered and then everything from its connection to dst.
-func pipe(dst net.Conn, r *bufio.Reader) {
-	r.WriteTo(dst)
+// pipe copies what r has buffered from src and then everything else src sends to dst, straight
+// from socket to socket (splice on Linux).
+func pipe(dst net.Conn, r *bufio.Reader, src net.Conn) {
+	if n := r.Buffered(); n > 0 {
+		b, _ := r.Peek(n)
+		if _, err := dst.Write(b); err != nil {
+			return
+		}
+		r.Discard(n)
+	}
+	io.Copy(dst, src)
 }
 
 // writeError appends one of fulcrum's own plain-text responses to the output buffer.

@@ -1,0 +1,46 @@
+#!/bin/bash
+# A/B of fulcrum builds against HAProxy on the shared rig's scenario (keep-alive, 64-byte
+# responses, 64 connections; proxy pinned to CPU 1 with one worker, wrk and the backends on
+# CPU 0). Each round measures HAProxy and then every binary in turn; the figure is the proxy's
+# CPU µs per request (utime+stime around the measured wrk run) and its ratio to HAProxy's in
+# the same round; the last lines give each binary's median ratio over the rounds.
+# Usage: bench/h1ab.sh ROUNDS SECONDS BINARY...   e.g. bench/h1ab.sh 3 5 /tmp/fulcrum.old /tmp/fulcrum
+set -u
+R=${1:-3}; D=${2:-5}; shift 2
+repo=$(cd "$(dirname "$0")/.." && pwd)
+shared=${SHARED:-$repo/../shared/bench}
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+(cd "$shared/backend" && go build -o "$tmp/backend" .) || exit 1
+sed 's/8081/8281/; s/900\([123]\)/920\1/' "$shared/peers/haproxy.cfg" > "$tmp/haproxy.cfg"
+sed 's/8084/8284/; s/900\([123]\)/920\1/' "$repo/bench/peers.yaml" > "$tmp/fulcrum.yaml"
+taskset -c 0 "$tmp/backend" -http 127.0.0.1:9201,127.0.0.1:9202,127.0.0.1:9203 & pids+=($!)
+sleep 0.5
+ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+# measure PORT PID: prints µs of the proxy's CPU per request
+measure() {
+  taskset -c 0 wrk -t1 -c64 -d1s "http://127.0.0.1:$1/" >/dev/null 2>&1
+  local c0; c0=$(ticks "$2")
+  local n; n=$(taskset -c 0 wrk -t1 -c64 -d"${D}s" "http://127.0.0.1:$1/" 2>&1 | awk '/requests in/{print $1}')
+  local c1; c1=$(ticks "$2")
+  awk -v t=$((c1-c0)) -v n="$n" -v hz="$(getconf CLK_TCK)" 'BEGIN{ if (n>0) printf "%.1f", t/hz*1e6/n; else print 0 }'
+}
+declare -A ratios
+for r in $(seq "$R"); do
+  taskset -c 1 haproxy -f "$tmp/haproxy.cfg" -db >/dev/null 2>&1 & hp=$!; sleep 0.5
+  h=$(measure 8281 $hp); kill $hp; wait $hp 2>/dev/null
+  line="round $r: haproxy $h"
+  for b in "$@"; do
+    GOMAXPROCS=1 taskset -c 1 "$b" run -c "$tmp/fulcrum.yaml" >/dev/null 2>&1 & fp=$!; sleep 1
+    f=$(measure 8284 $fp); kill $fp; wait $fp 2>/dev/null
+    q=$(awk -v a="$f" -v b="$h" 'BEGIN{ printf "%.2f", a/b }')
+    ratios[$b]="${ratios[$b]:-} $q"
+    line="$line | $(basename "$b") $f ($q)"
+  done
+  echo "$line"
+done
+for b in "$@"; do
+  echo "median $(basename "$b")/haproxy: $(echo ${ratios[$b]} | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')  (rounds:${ratios[$b]})"
+done

@@ -1,0 +1,121 @@
+package h1
+
+import (
+	"errors"
+	"io"
+	"net"
+	"syscall"
+)
+
+// ErrWouldBlock is ReadNonblock finding no bytes to read.
+var ErrWouldBlock = errors.New("h1: read would block")
+
+// SocketIO reads and writes a connection's socket with non-blocking system calls made without
+// the runtime's syscall bookkeeping (Linux), parking on the runtime's netpoller only when the
+// socket is not ready. A proxy that makes several short socket calls per request on one P
+// otherwise pays entersyscall/exitsyscall on each, and the runtime's monitor, seeing the P "in
+// a system call" on two visits, hands it to another thread: a futex wake-up and two context
+// switches for a call that never blocks. Deadlines set on the connection still apply.
+//
+// Read and Write may be called from different goroutines, but each from one at a time, as for
+// a net.Conn. A connection that is not a socket (net.Pipe, a TLS conn) is read and written
+// through its own methods. Read and Write allocate nothing.
+type SocketIO struct {
+	conn net.Conn
+	raw  syscall.RawConn // nil: use conn's methods
+
+	rbuf    []byte
+	rn      int
+	rerr    error
+	readFn  func(fd uintptr) bool
+	wbuf    []byte
+	wn      int
+	werr    error
+	writeFn func(fd uintptr) bool
+}
+
+// NewSocketIO returns the reader and writer for c; it does no I/O.
+func NewSocketIO(c net.Conn) *SocketIO {
+	s := &SocketIO{conn: c}
+	if sc, ok := c.(syscall.Conn); ok && rawIOSupported {
+		s.raw, _ = sc.SyscallConn()
+	}
+	s.readFn, s.writeFn = s.readReady, s.writeReady
+	return s
+}
+
+// Read reads up to len(p) bytes, waiting until some arrive; 0 bytes and io.EOF at the end.
+func (s *SocketIO) Read(p []byte) (int, error) {
+	if s.raw == nil {
+		return s.conn.Read(p)
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	s.rbuf, s.rn, s.rerr = p, 0, nil
+	err := s.raw.Read(s.readFn)
+	s.rbuf = nil
+	if err != nil {
+		return 0, err
+	}
+	return s.rn, s.rerr
+}
+
+func (s *SocketIO) readReady(fd uintptr) bool {
+	n, err := ReadNonblock(fd, s.rbuf)
+	if err == ErrWouldBlock {
+		return false
+	}
+	s.rn, s.rerr = n, err
+	return true
+}
+
+// Write writes all of p, waiting while the socket's send buffer is full.
+func (s *SocketIO) Write(p []byte) (int, error) {
+	if s.raw == nil {
+		return s.conn.Write(p)
+	}
+	s.wbuf, s.wn, s.werr = p, 0, nil
+	err := s.raw.Write(s.writeFn)
+	s.wbuf = nil
+	if err == nil {
+		err = s.werr
+	}
+	return s.wn, err
+}
+
+func (s *SocketIO) writeReady(fd uintptr) bool {
+	for s.wn < len(s.wbuf) {
+		n, errno := rawWrite(fd, s.wbuf[s.wn:])
+		switch {
+		case errno == syscall.EINTR:
+			continue
+		case errno == syscall.EAGAIN:
+			return false
+		case errno != 0:
+			s.werr = &net.OpError{Op: "write", Net: "tcp", Err: errno}
+			return true
+		}
+		s.wn += n
+	}
+	return true
+}
+
+// ReadNonblock reads from a non-blocking socket once, without waiting: ErrWouldBlock when no
+// bytes are there, io.EOF at the end of the stream. Call it only inside a RawConn callback.
+func ReadNonblock(fd uintptr, p []byte) (int, error) {
+	for {
+		n, errno := rawRead(fd, p)
+		switch {
+		case errno == syscall.EINTR:
+			continue
+		case errno == syscall.EAGAIN:
+			return 0, ErrWouldBlock
+		case errno != 0:
+			return 0, &net.OpError{Op: "read", Net: "tcp", Err: errno}
+		case n == 0 && len(p) > 0:
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+}
