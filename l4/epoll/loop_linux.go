@@ -246,6 +246,7 @@ func (l *loop) stopping() bool {
 		l.lfd = -1
 	}
 	if l.s.abort.Load() {
+		l.dialing = l.dialing[:0] // closed below with the rest
 		for _, c := range l.byFD {
 			if c != nil {
 				l.close(c)
