@@ -33,10 +33,11 @@ type exchange struct {
 	stream     *onceReader   // the body when it is streamed
 	backend    string        // address of the last member tried, for the Observer
 	ttfb       time.Duration // time to the last attempt's response head
+	start      time.Time     // when the request was routed
 }
 
 func newExchange(r *http.Request, rt *runtime.Route, p *runtime.Pool, client netip.Addr, trusted bool) (*exchange, error) {
-	ex := &exchange{pool: p, route: rt, trusted: trusted}
+	ex := &exchange{pool: p, route: rt, trusted: trusted, start: time.Now()}
 	ex.req.Tried = ex.tried[:0]
 	ex.req.Key, ex.req.HasKey = hashKey(p, r, client)
 	ex.affinity = readAffinity(r, p)

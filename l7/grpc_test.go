@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fulcrum-lb/fulcrum/l7"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -192,4 +193,43 @@ pools:
 			t.Errorf("after CloseSend: got %v, want io.EOF", err)
 		}
 	})
+}
+
+// A gRPC call fulcrum cannot forward gets a gRPC status, not an HTTP error page the client
+// cannot read: UNAVAILABLE when no backend answers.
+func TestGRPCErrorsAreGRPCStatuses(t *testing.T) {
+	dead := listenLoopback(t)
+	addr := dead.Addr().String()
+	dead.Close()
+	srv := startFulcrum(t, `
+listeners:
+  - {name: web, listen: 127.0.0.1:0, routes: [{pool: grpc}]}
+pools:
+  - {name: grpc, protocol: h2c, retries: 0, backends: [{address: "`+addr+`"}]}
+`)
+	conn := dialGRPC(t, srv.Addr("web").String())
+	err := conn.Invoke(t.Context(), "/fulcrum.test.Echo/Say", wrapperspb.String("hi"), new(wrapperspb.StringValue))
+	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "fulcrum") {
+		t.Errorf("call to a dead pool: got %v, want code Unavailable from fulcrum", err)
+	}
+}
+
+func TestParseGRPCTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"300m", 300 * time.Millisecond, true},
+		{"2S", 2 * time.Second, true},
+		{"1H", time.Hour, true},
+		{"5", 0, false},
+		{"x5m", 0, false},
+		{"1234567890n", 0, false}, // more than 8 digits
+	} {
+		got, ok := l7.ParseGRPCTimeout(tc.in)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("ParseGRPCTimeout(%q) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
 }

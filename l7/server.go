@@ -13,6 +13,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/accesslog"
@@ -187,6 +189,10 @@ func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusGatewayTimeout
 	}
 	s.logger.Debug("proxy error", "listener", s.name, "path", r.URL.Path, "status", status, "err", err)
+	if isGRPC(r) {
+		grpcError(w, r, status)
+		return
+	}
 	msg := http.StatusText(status)
 	if status == http.StatusServiceUnavailable {
 		msg = "no healthy backend"
@@ -206,4 +212,47 @@ func orDefault(d, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+func isGRPC(r *http.Request) bool {
+	return strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc")
+}
+
+// grpcError answers a gRPC call that could not be proxied the way gRPC clients understand:
+// a trailers-only response carrying a grpc-status (as Envoy does), not an HTTP error page.
+// A call whose grpc-timeout has run out gets DEADLINE_EXCEEDED whatever the backend did;
+// anything else is UNAVAILABLE, which clients may retry.
+func grpcError(w http.ResponseWriter, r *http.Request, status int) {
+	code, msg := "14", "fulcrum: "+strings.ToLower(http.StatusText(status))
+	if status == http.StatusGatewayTimeout || grpcDeadlinePassed(r) {
+		code, msg = "4", "fulcrum: deadline exceeded"
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/grpc")
+	h.Set("Grpc-Status", code)
+	h.Set("Grpc-Message", msg)
+	w.WriteHeader(http.StatusOK)
+}
+
+// grpcDeadlinePassed reports whether the call's grpc-timeout ("300m", "2S", ...) has elapsed
+// since the request arrived.
+func grpcDeadlinePassed(r *http.Request) bool {
+	d, ok := parseGRPCTimeout(r.Header.Get("Grpc-Timeout"))
+	ex, _ := r.Context().Value(exchangeKey{}).(*exchange)
+	return ok && ex != nil && time.Since(ex.start) >= d
+}
+
+var grpcUnits = map[byte]time.Duration{'H': time.Hour, 'M': time.Minute, 'S': time.Second,
+	'm': time.Millisecond, 'u': time.Microsecond, 'n': time.Nanosecond}
+
+func parseGRPCTimeout(v string) (time.Duration, bool) {
+	if len(v) < 2 || len(v) > 9 {
+		return 0, false
+	}
+	unit, ok := grpcUnits[v[len(v)-1]]
+	n, err := strconv.ParseInt(v[:len(v)-1], 10, 64)
+	if !ok || err != nil || n < 0 {
+		return 0, false
+	}
+	return time.Duration(n) * unit, true
 }

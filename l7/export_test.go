@@ -1,0 +1,4 @@
+package l7
+
+// ParseGRPCTimeout exposes parseGRPCTimeout to the external tests.
+var ParseGRPCTimeout = parseGRPCTimeout
