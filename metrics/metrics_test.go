@@ -170,3 +170,11 @@ func BenchmarkObserve(b *testing.B) {
 		s.Observe(200, time.Millisecond, 2*time.Millisecond, 0)
 	}
 }
+
+func BenchmarkTransferred(b *testing.B) {
+	m := metrics.New(func() *runtime.Snapshot { return nil })
+	b.ReportAllocs()
+	for b.Loop() {
+		m.Transferred("web", "app", 100, 200)
+	}
+}
