@@ -3,6 +3,7 @@ package h1proxy
 import (
 	"net"
 	"net/netip"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -124,12 +125,20 @@ func (cc *clientConn) awaitRequest() bool {
 	if !cc.state.CompareAndSwap(stateActive, stateIdle) || cc.s.closing.Load() {
 		return false
 	}
+	yieldBeforeRead()
 	err := cc.waitReadable()
 	if !cc.state.CompareAndSwap(stateIdle, stateActive) {
 		return false // Shutdown closed it meanwhile
 	}
 	return err == nil
 }
+
+// yieldBeforeRead lets the other runnable goroutines go first before a read that expects a
+// peer's answer to what was just written. Under load the answer has usually arrived by the time
+// this goroutine runs again, so the read finds bytes instead of failing with EAGAIN and parking
+// (the runtime must try a read before it parks: it resets readiness when a read starts). With
+// nothing else runnable it returns at once.
+func yieldBeforeRead() { runtime.Gosched() }
 
 // waitReadable blocks until the client sends bytes and buffers them.
 func (cc *clientConn) waitReadable() error {
