@@ -1,6 +1,7 @@
 package server
 
 import (
+	"log/slog"
 	"net"
 
 	"github.com/fulcrum-lb/fulcrum/config"
@@ -8,11 +9,12 @@ import (
 	"github.com/fulcrum-lb/fulcrum/l4/epoll"
 )
 
-// serveTCP forwards a tcp listener's connections with its engine: l4.TCP (netpoll, the
-// default) or the epoll event loop. max_connections is enforced by the service itself,
-// without wrapping connections, so splice(2) stays on the path.
+// serveTCP forwards a tcp listener's connections with its engine (see tcpEngine).
+// max_connections is enforced by the service itself, without wrapping connections, so
+// splice(2) stays on the path.
 func serveTCP(s *Server, name string, ln net.Listener) (Service, func() error) {
-	if useEpoll(s, name) {
+	snap := s.rt.Snapshot()
+	if tcpEngine(snap.Config, snap.Listeners[name].Config, s.logger) == "epoll" {
 		srv := epoll.New(name, epoll.Snapshots(s.rt.Snapshot), s.logger)
 		srv.Observer, srv.AccessLog = s.metrics, s.AccessLog()
 		return srv, func() error { return srv.Serve(ln) }
@@ -20,29 +22,28 @@ func serveTCP(s *Server, name string, ln net.Listener) (Service, func() error) {
 	return serveStream(s, name, ln, l4.TCP)
 }
 
-// useEpoll reports whether tcp listener name asks for the epoll engine and it serves the
-// listener; when it does not, that is logged and the listener gets netpoll.
-func useEpoll(s *Server, name string) bool {
-	snap := s.rt.Snapshot()
-	lc := snap.Listeners[name].Config
-	if lc.Engine != "epoll" {
-		return false
+// tcpEngine decides which engine serves a tcp listener: epoll (one event loop per listener,
+// Linux) unless the listener names netpoll or uses something epoll does not serve yet
+// (proxy_protocol: accept, backends given by name): then netpoll (a goroutine per
+// connection). An explicit epoll that cannot serve is logged when logger is not nil.
+func tcpEngine(cfg *config.Config, lc config.Listener, logger *slog.Logger) string {
+	if lc.Engine == "netpoll" {
+		return "netpoll"
 	}
-	if why := epoll.Unsupported(snap.Config, lc); why != "" {
-		s.logger.Error("engine", "listener", name, "err", "engine epoll does not serve "+why+"; serving with netpoll")
-		return false
+	why := epoll.Unsupported(cfg, lc)
+	if why == "" {
+		return "epoll"
 	}
-	return true
+	if lc.Engine == "epoll" && logger != nil {
+		logger.Error("engine", "listener", lc.Name, "err", "engine epoll does not serve "+why+"; serving with netpoll")
+	}
+	return "netpoll"
 }
 
-// tcpKey makes a change of engine open a new service on the listener's socket, and so does
-// a change of what the epoll engine cannot serve (adding proxy_protocol to an epoll
-// listener moves it to netpoll).
+// tcpKey makes a change of engine open a new service on the listener's socket, including a
+// change of what the epoll engine cannot serve (adding proxy_protocol moves it to netpoll).
 func tcpKey(cfg *config.Config, lc config.Listener) string {
-	if lc.Engine != "epoll" {
-		return "engine=" + lc.Engine
-	}
-	return "engine=epoll;needs=" + epoll.Unsupported(cfg, lc)
+	return "engine=" + tcpEngine(cfg, lc, nil)
 }
 
 // serveTLS routes a tls listener's connections on the ClientHello's server name without
