@@ -2,7 +2,7 @@
 # L4 side-by-side benchmark: fulcrum vs HAProxy (tcp) and NGINX stream (tcp, udp), in one run.
 # Each proxy is pinned to CPU 1 with one worker; load generator and backends share CPU 0.
 # Headline figures are the proxy's own CPU time per unit of work (from /proc/PID/stat).
-# fulcrum runs twice side by side: tcp listeners on the default engine, and on `engine: epoll`.
+# fulcrum runs twice side by side: tcp listeners on `engine: netpoll`, and on `engine: epoll` (the default).
 #   1. bulk TCP (iperf3): delegates to ../../shared/bench/l4peers.sh -> proxy_cpu_s/GB
 #   2. short connections (connect, 16-byte echo, close) -> conns/s and proxy CPU µs/conn
 #   3. UDP ping-pong datagrams -> datagrams/s and proxy CPU µs/datagram
@@ -20,20 +20,20 @@ if [ -n "${FULCRUM:-}" ]; then cp "$FULCRUM" "$tmp/fulcrum"; else (cd "$repo" &&
 (cd "$repo" && go build -o "$tmp/l4load" ./bench/l4load) || exit 1
 cat > "$tmp/fulcrum.yaml" <<YAML
 listeners:
-  - {name: short, protocol: tcp, listen: 127.0.0.1:7185, routes: [{pool: echo}]}
+  - {name: short, protocol: tcp, engine: netpoll, listen: 127.0.0.1:7185, routes: [{pool: echo}]}
   - {name: dgram, protocol: udp, listen: 127.0.0.1:7185, routes: [{pool: echo}]}
 pools:
   - {name: echo, backends: [{address: 127.0.0.1:7900}]}
 YAML
-sed 's/protocol: tcp,/protocol: tcp, engine: epoll,/; s/7185/7186/g' "$tmp/fulcrum.yaml" > "$tmp/fulcrum-epoll.yaml"
+sed 's/engine: netpoll,/engine: epoll,/; s/7185/7186/g' "$tmp/fulcrum.yaml" > "$tmp/fulcrum-epoll.yaml"
 # The bulk run gets its own file: a proxy left over from it must not hold the ports below.
 cat > "$tmp/fulcrum-bulk.yaml" <<YAML
 listeners:
-  - {name: bulk, protocol: tcp, listen: 127.0.0.1:7085, routes: [{pool: iperf}]}
+  - {name: bulk, protocol: tcp, engine: netpoll, listen: 127.0.0.1:7085, routes: [{pool: iperf}]}
 pools:
   - {name: iperf, backends: [{address: 127.0.0.1:5201}]}
 YAML
-sed 's/protocol: tcp,/protocol: tcp, engine: epoll,/' "$tmp/fulcrum-bulk.yaml" > "$tmp/fulcrum-bulk-epoll.yaml"
+sed 's/engine: netpoll,/engine: epoll,/' "$tmp/fulcrum-bulk.yaml" > "$tmp/fulcrum-bulk-epoll.yaml"
 cat > "$tmp/haproxy.cfg" <<CFG
 global
   nbthread 1
