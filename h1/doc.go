@@ -40,7 +40,9 @@
 // option cannot remove them, and the client's X-Forwarded-Proto/-Host are replaced.
 //
 // Connection-level pieces: RequestReader reads pipelined requests from a client connection and
-// hands out the matching body reader; Pool keeps idle keep-alive connections to backends.
+// hands out the matching body reader; Pool keeps idle keep-alive connections to backends;
+// SocketIO reads and writes a socket with non-blocking system calls that skip the runtime's
+// syscall bookkeeping (Linux), which Pool's connections use and a proxy may use on its clients.
 //
 // Responses from backends are parsed with the same rules; any error from ParseResponse means the
 // backend is at fault and the client should get 502 Bad Gateway, whatever Error.Status says.
