@@ -21,7 +21,7 @@ func connect(p *runtime.Pool, client netip.Addr) (*net.TCPConn, int, error) {
 	req := newRequest(p, client)
 	var errs []error
 	for attempt := 0; attempt <= p.Retries; attempt++ {
-		i := pickUnderCap(p, &req)
+		i := p.Acquire(&req)
 		if i < 0 {
 			errs = append(errs, errNoBackend)
 			break
@@ -41,35 +41,8 @@ func connect(p *runtime.Pool, client netip.Addr) (*net.TCPConn, int, error) {
 // the key.
 func newRequest(p *runtime.Pool, client netip.Addr) balance.Request {
 	var req balance.Request
-	setKey(&req, p, client)
+	p.SourceKey(&req, client)
 	return req
-}
-
-// setKey gives hash pools keyed on source_ip the client's address as the key.
-func setKey(req *balance.Request, p *runtime.Pool, client netip.Addr) {
-	if p.HashFrom != runtime.HashSourceIP || !client.IsValid() {
-		return
-	}
-	a := client.Unmap().As16()
-	req.Key, req.HasKey = balance.HashKey(a[:]), true
-}
-
-// pickUnderCap picks and acquires a member below its max_connections, skipping full ones.
-func pickUnderCap(p *runtime.Pool, req *balance.Request) int {
-	for range len(p.Members) + 1 {
-		i := p.Pick(req)
-		if i < 0 {
-			return -1
-		}
-		m := &p.Members[i]
-		m.Acquire()
-		if m.MaxConnections == 0 || m.InFlight() <= m.MaxConnections {
-			return i
-		}
-		m.Release()
-		req.Tried = append(req.Tried, i)
-	}
-	return -1
 }
 
 // dial connects to member i and reports the attempt to the pool. The backend socket gets no

@@ -14,7 +14,7 @@ import (
 // request, normally the route without `match`.
 func (s *Stream) route(l *runtime.Listener, serverName string, client netip.Addr) *runtime.Route {
 	if s.mode == TCP {
-		return l.Route(connRequest{client})
+		return l.Route(route.Conn{Addr: client})
 	}
 	t := s.routes.table(l)
 	for i, pats := range t.patterns {
@@ -36,17 +36,6 @@ func matchSNI(pats []route.HostPattern, name string) bool {
 	}
 	return false
 }
-
-// connRequest is what an L4 connection offers the matchers: only the client's address
-// (after PROXY protocol); host, path, method, headers and query are empty.
-type connRequest struct{ client netip.Addr }
-
-func (connRequest) Host() string                 { return "" }
-func (connRequest) Path() string                 { return "" }
-func (connRequest) Method() string               { return "" }
-func (connRequest) Header(string) (string, bool) { return "", false }
-func (connRequest) Query(string) (string, bool)  { return "", false }
-func (r connRequest) Client() netip.Addr         { return r.client }
 
 // sniCache holds the SNI patterns compiled for the last snapshot's listener; a connection
 // that sees a newer listener recompiles them once. Reads take no lock.

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fulcrum-lb/fulcrum/route"
 	"github.com/fulcrum-lb/fulcrum/runtime"
 )
 
@@ -37,7 +38,7 @@ func (d *Datagram) newSession(from netip.AddrPort) *session {
 	if d.closing.Load() || l == nil || len(d.sessions) >= maxSessions(l) {
 		return nil
 	}
-	r := l.Route(connRequest{from.Addr()})
+	r := l.Route(route.Conn{Addr: from.Addr()})
 	if r == nil {
 		return nil
 	}
@@ -73,7 +74,7 @@ func sessionIdle(l *runtime.Listener) time.Duration {
 func dialSession(p *runtime.Pool, from netip.AddrPort) (*session, error) {
 	req := newRequest(p, from.Addr())
 	for attempt := 0; attempt <= p.Retries; attempt++ {
-		i := pickUnderCap(p, &req)
+		i := p.Acquire(&req)
 		if i < 0 {
 			return nil, errNoBackend
 		}

@@ -1,11 +1,8 @@
 package l7
 
 import (
-	"math/rand/v2"
 	"net/http"
-	"net/netip"
 
-	"github.com/fulcrum-lb/fulcrum/balance"
 	"github.com/fulcrum-lb/fulcrum/route"
 	"github.com/fulcrum-lb/fulcrum/runtime"
 )
@@ -36,21 +33,6 @@ func requestScheme(r *http.Request) string {
 		return "https"
 	}
 	return "http"
-}
-
-// choosePool returns the route's pool, or the split target for this request: at random,
-// or by a hash of the client address when the split is sticky.
-func choosePool(rt *runtime.Route, client netip.Addr) *runtime.Pool {
-	sp := rt.Action.Split
-	if sp == nil {
-		return rt.Pool
-	}
-	n := rand.Uint64()
-	if sp.Sticky {
-		b := client.As16()
-		n = balance.HashKey(b[:])
-	}
-	return rt.Pools[sp.Pool(sp.Pick(n))]
 }
 
 // applyRewrite changes the outbound path as the route's rewrite says; net/url keeps RawPath

@@ -112,7 +112,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if answered(w, r, rt.Action) {
 		return
 	}
-	p := choosePool(rt, client)
+	p := rt.ChoosePool(client)
 	ex, err := newExchange(r, rt, p, client, trusted)
 	if err != nil {
 		plainError(w, http.StatusBadRequest, "cannot read request body")

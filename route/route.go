@@ -227,3 +227,16 @@ func StripPort(host string) string {
 	}
 	return strings.TrimSuffix(strings.TrimPrefix(host[:i], "["), "]")
 }
+
+// Conn is the Request a layer-4 connection offers the matchers: only the client's address
+// (after PROXY protocol); host, path, method, headers and query are empty.
+type Conn struct{ Addr netip.Addr }
+
+func (Conn) Host() string                 { return "" }
+func (Conn) Path() string                 { return "" }
+func (Conn) Method() string               { return "" }
+func (Conn) Header(string) (string, bool) { return "", false }
+func (Conn) Query(string) (string, bool)  { return "", false }
+
+// Client returns the connection's client address.
+func (c Conn) Client() netip.Addr { return c.Addr }

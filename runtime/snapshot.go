@@ -8,6 +8,7 @@
 package runtime
 
 import (
+	"math/rand/v2"
 	"net/netip"
 	"strings"
 	"time"
@@ -147,4 +148,50 @@ func parseHashOn(s string) (HashSource, string) {
 		return HashQuery, name
 	}
 	return HashNone, ""
+}
+
+// Acquire picks a member for r and counts a request or connection on it, skipping members
+// already at their max_connections (each is added to r.Tried). It returns the member's
+// index, or -1 when none is eligible. The caller must Release the member when done.
+func (p *Pool) Acquire(r *balance.Request) int {
+	for range len(p.Members) + 1 {
+		i := p.Pick(r)
+		if i < 0 {
+			return -1
+		}
+		m := &p.Members[i]
+		m.Acquire()
+		if m.MaxConnections == 0 || m.InFlight() <= m.MaxConnections {
+			return i
+		}
+		m.Release()
+		r.Tried = append(r.Tried, i)
+	}
+	return -1
+}
+
+// SourceKey makes r a fresh pick for a connection from client, keeping Tried's capacity:
+// hash pools keyed on source_ip get the client's address as the key.
+func (p *Pool) SourceKey(r *balance.Request, client netip.Addr) {
+	*r = balance.Request{Tried: r.Tried[:0]}
+	if p.HashFrom != HashSourceIP || !client.IsValid() {
+		return
+	}
+	a := client.Unmap().As16()
+	r.Key, r.HasKey = balance.HashKey(a[:]), true
+}
+
+// ChoosePool returns the route's pool, or its split target for this request: at random, or
+// by a hash of the client address when the split is sticky.
+func (rt *Route) ChoosePool(client netip.Addr) *Pool {
+	sp := rt.Action.Split
+	if sp == nil {
+		return rt.Pool
+	}
+	n := rand.Uint64()
+	if sp.Sticky {
+		b := client.As16()
+		n = balance.HashKey(b[:])
+	}
+	return rt.Pools[sp.Pool(sp.Pick(n))]
 }

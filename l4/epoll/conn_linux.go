@@ -9,6 +9,7 @@ import (
 
 	"github.com/fulcrum-lb/fulcrum/balance"
 	"github.com/fulcrum-lb/fulcrum/l4/proxyproto"
+	"github.com/fulcrum-lb/fulcrum/route"
 	"github.com/fulcrum-lb/fulcrum/runtime"
 )
 
@@ -110,7 +111,7 @@ func (l *loop) admit(fd int, src netip.AddrPort) {
 	ls := l.s.snaps().Listeners[l.s.name]
 	var r *runtime.Route
 	if ls != nil {
-		r = ls.Route(connRequest{src.Addr()})
+		r = ls.Route(route.Conn{Addr: src.Addr()})
 	}
 	if r == nil || r.Pool == nil {
 		l.s.stats.refused.Add(1)
@@ -129,7 +130,7 @@ func (l *loop) admit(fd int, src netip.AddrPort) {
 		c.start = time.Now()
 	}
 	c.idle = int64(idleTimeout(ls.Config.Timeouts.Idle.Duration))
-	setKey(&c.req, r.Pool, src.Addr())
+	r.Pool.SourceKey(&c.req, src.Addr())
 	l.track(fd, c)
 	l.open++
 	l.s.stats.active.Add(1)
@@ -140,7 +141,7 @@ func (l *loop) admit(fd int, src netip.AddrPort) {
 // pool.Retries other members after a failure; with none left it closes c.
 func (l *loop) connect(c *conn) {
 	for c.attempts <= c.pool.Retries {
-		i := pickUnderCap(c.pool, &c.req)
+		i := c.pool.Acquire(&c.req)
 		if i < 0 {
 			c.err = errNoBackend
 			break
