@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -169,6 +170,8 @@ func waitListening(t *testing.T, addr string) {
 func TestDemo(t *testing.T) {
 	cmd := exec.Command(binary, "demo")
 	stdout, _ := cmd.StdoutPipe()
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +179,9 @@ func TestDemo(t *testing.T) {
 	banner := bufio.NewReader(stdout)
 	line, _ := banner.ReadString('\n')
 	if !strings.Contains(line, "fulcrum demo") {
-		t.Fatalf("banner: got %q", line)
+		// The demo binds fixed ports (8080, 9001-9003, 9900): another program holding one
+		// makes it exit, and its stderr says which.
+		t.Fatalf("banner: got %q; demo stderr:\n%s", line, stderr.String())
 	}
 	go io.Copy(io.Discard, banner)
 	waitListening(t, "127.0.0.1:8080")
@@ -208,4 +213,22 @@ func TestDemo(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("demo exit: %v, want 0", err)
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a child process's output and the test reading it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
