@@ -9,19 +9,8 @@ import (
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/config"
+	"github.com/fulcrum-lb/fulcrum/loopback"
 )
-
-// closedPort returns a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
 
 // listening returns the address of a loopback listener that accepts and closes connections
 // until the test ends.
@@ -57,7 +46,7 @@ func TestTCPCheck(t *testing.T) {
 		wantErr bool
 	}{
 		{name: "listener accepts", address: listening(t), wantErr: false},
-		{name: "closed port", address: closedPort(t), wantErr: true},
+		{name: "closed port", address: loopback.ClosedPort(t), wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

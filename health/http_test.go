@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fulcrum-lb/fulcrum/loopback"
 )
 
 // rawServer answers every connection with reply, byte for byte, then closes it. It sends the
@@ -212,7 +214,7 @@ func TestHTTPResponseParsing(t *testing.T) {
 }
 
 func TestHTTPClosedPort(t *testing.T) {
-	err := (&HTTP{}).Check(withTimeout(t, time.Second), closedPort(t))
+	err := (&HTTP{}).Check(withTimeout(t, time.Second), loopback.ClosedPort(t))
 	assertCheckErr(t, err, "connect")
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/fulcrum-lb/fulcrum/backend"
 	"github.com/fulcrum-lb/fulcrum/config"
+	"github.com/fulcrum-lb/fulcrum/loopback"
 )
 
 const (
@@ -216,7 +217,7 @@ func TestMonitorPortOverride(t *testing.T) {
 	_, port, _ := strings.Cut(b.addr, ":")
 	hc := httpCheck(2, 3)
 	hc.Port, _ = strconv.Atoi(port)
-	members := membersFor(closedPort(t)) // the backend's own port is closed
+	members := membersFor(loopback.ClosedPort(t)) // the backend's own port is closed
 	startMonitor(t, NewMonitor("web", hc, members, nil))
 	waitFor(t, testInterval+testSlack, "checks on the override port", func() bool { return b.checks.Load() >= 2 })
 	if !members[0].Healthy() {
@@ -225,7 +226,7 @@ func TestMonitorPortOverride(t *testing.T) {
 }
 
 func TestMonitorNoneDoesNothing(t *testing.T) {
-	members := membersFor(closedPort(t))
+	members := membersFor(loopback.ClosedPort(t))
 	m := NewMonitor("web", config.HealthCheck{Type: "none"}, members, nil)
 	m.Start(context.Background())
 	time.Sleep(2 * testInterval)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/config"
+	"github.com/fulcrum-lb/fulcrum/loopback"
 	"github.com/fulcrum-lb/fulcrum/reload"
 	"github.com/fulcrum-lb/fulcrum/server"
 )
@@ -45,25 +46,6 @@ func startHTTPBackend(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func startEcho(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer c.Close(); io.Copy(c, c) }()
-		}
-	}()
-	return ln.Addr().String()
-}
-
 // yaml is the configuration of generation gen: pool p(gen%3) gets weight 1+gen (and so
 // differs from the previous generation), the others keep theirs.
 func (f *fixture) yaml(gen int) string {
@@ -85,7 +67,7 @@ func (f *fixture) yaml(gen int) string {
 
 func startFixture(t *testing.T, debounce time.Duration) *fixture {
 	t.Helper()
-	f := &fixture{echo: startEcho(t), path: filepath.Join(t.TempDir(), "fulcrum.yaml")}
+	f := &fixture{echo: loopback.TCPEcho(t), path: filepath.Join(t.TempDir(), "fulcrum.yaml")}
 	for range 3 {
 		f.backends = append(f.backends, startHTTPBackend(t))
 	}

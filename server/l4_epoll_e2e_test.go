@@ -11,28 +11,9 @@ import (
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/l4/epoll"
+	"github.com/fulcrum-lb/fulcrum/loopback"
 	"github.com/fulcrum-lb/fulcrum/server"
 )
-
-// startTCPEcho runs a loopback echo server until the test ends.
-func startTCPEcho(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { io.Copy(c, c); c.Close() }()
-		}
-	}()
-	return ln.Addr().String()
-}
 
 // echoThrough sends msg through addr, half-closes and returns what comes back.
 func echoThrough(t *testing.T, addr, msg string) string {
@@ -68,7 +49,7 @@ func TestTCPEngineEpollServesSwitchesAndFallsBack(t *testing.T) {
 	if !epoll.Supported {
 		t.Skip("engine epoll is Linux only")
 	}
-	echo := startTCPEcho(t)
+	echo := loopback.TCPEcho(t)
 	var logs syncBuffer
 	srv := server.New(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	t.Cleanup(func() { srv.Shutdown(t.Context()) })

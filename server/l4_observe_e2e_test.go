@@ -13,25 +13,13 @@ import (
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/accesslog"
+	"github.com/fulcrum-lb/fulcrum/loopback"
 	"github.com/fulcrum-lb/fulcrum/server"
 )
 
 // A TCP connection leaves one access line with the bytes each way, and moves the metrics.
 func TestTCPConnectionIsLoggedAndCounted(t *testing.T) {
-	echo, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer echo.Close()
-	go func() {
-		for {
-			c, err := echo.Accept()
-			if err != nil {
-				return
-			}
-			go func() { io.Copy(c, c); c.Close() }()
-		}
-	}()
+	echo := loopback.TCPEcho(t)
 	path := filepath.Join(t.TempDir(), "access.log")
 	al, err := accesslog.New(accesslog.Options{Path: path})
 	if err != nil {
@@ -47,7 +35,7 @@ listeners:
     routes: [{pool: echo}]
 pools:
   - name: echo
-    backends: [{address: "`+echo.Addr().String()+`"}]
+    backends: [{address: "`+echo+`"}]
 `)
 	if err := srv.Apply(cfg); err != nil {
 		t.Fatal(err)
@@ -87,21 +75,7 @@ pools:
 
 // A UDP session leaves one access line when it expires, with the bytes each way.
 func TestUDPSessionIsLogged(t *testing.T) {
-	echo, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer echo.Close()
-	go func() {
-		buf := make([]byte, 2048)
-		for {
-			n, from, err := echo.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			echo.WriteTo(buf[:n], from)
-		}
-	}()
+	echo := loopback.UDPEcho(t)
 	path := filepath.Join(t.TempDir(), "access.log")
 	al, err := accesslog.New(accesslog.Options{Path: path})
 	if err != nil {
@@ -118,7 +92,7 @@ listeners:
     routes: [{pool: echo}]
 pools:
   - name: echo
-    backends: [{address: "`+echo.LocalAddr().String()+`"}]
+    backends: [{address: "`+echo+`"}]
 `)); err != nil {
 		t.Fatal(err)
 	}
