@@ -35,14 +35,15 @@ func snapshotOf(t testing.TB, yaml string) Snapshots {
 	return rt.Snapshot
 }
 
-// service is what the tests drive: a Stream, or another engine's service for tcp listeners.
+// service is what the tests drive: a Stream, or another engine's service.
 type service interface {
 	Serve(net.Listener) error
 	Shutdown(context.Context) error
 	Stats() Stats
 }
 
-// engine builds the service for listener "front"; every tcp test runs on each engine.
+// engine builds the service for listener "front"; every tcp and tls test runs on each
+// engine (the epoll engine reads the mode from the listener's protocol).
 type engine struct {
 	name      string
 	supported bool

@@ -42,6 +42,10 @@ func (b bytesReader) Read(p []byte) (int, error) {
 }
 
 func TestProxyProtocolAcceptAndSend(t *testing.T) {
+	eachEngine(t, testProxyProtocolAcceptAndSend)
+}
+
+func testProxyProtocolAcceptAndSend(t *testing.T, e engine) {
 	tests := []struct {
 		name, recv, send, header, want string
 	}{
@@ -55,7 +59,7 @@ func TestProxyProtocolAcceptAndSend(t *testing.T) {
 			b := startBackend(t, "b", proxyReader)
 			yaml := tcpConfig("    proxy_protocol: accept\n    trusted_proxies: [127.0.0.0/8]\n",
 				poolYAML("p", "round_robin", "    send_proxy_protocol: "+tt.send+"\n", b.addr()))
-			_, addr := startStream(t, TCP, yaml)
+			_, addr := startOn(t, e, TCP, yaml)
 			c, err := net.Dial("tcp", addr)
 			if err != nil {
 				t.Fatal(err)
@@ -90,29 +94,41 @@ func TestProxyProtocolSendsRealClientWithoutAccept(t *testing.T) {
 }
 
 func TestProxyProtocolRefusesUntrustedAndMalformed(t *testing.T) {
+	eachEngine(t, testProxyProtocolRefusesUntrustedAndMalformed)
+}
+
+func testProxyProtocolRefusesUntrustedAndMalformed(t *testing.T, e engine) {
 	tests := []struct {
-		name, trusted, send string
+		name, trusted, send        string
+		wantRefused, wantMalformed uint64
 	}{
-		{"peer outside trusted_proxies", "[192.0.2.0/24]", "PROXY TCP4 192.0.2.10 198.51.100.1 40000 443\r\nhello\n"},
-		{"no header", "[127.0.0.0/8]", "hello\n"},
+		{name: "peer outside trusted_proxies", trusted: "[192.0.2.0/24]",
+			send: "PROXY TCP4 192.0.2.10 198.51.100.1 40000 443\r\nhello\n", wantRefused: 1},
+		{name: "no header", trusted: "[127.0.0.0/8]", send: "hello\n", wantMalformed: 1},
+		{name: "header cut short, then EOF", trusted: "[127.0.0.0/8]", send: "PROXY TCP4 192.0.2.10", wantMalformed: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := startBackend(t, "b", proxyReader)
 			yaml := tcpConfig("    proxy_protocol: accept\n    trusted_proxies: "+tt.trusted+"\n",
 				poolYAML("p", "round_robin", "", b.addr()))
-			_, addr := startStream(t, TCP, yaml)
+			s, addr := startOn(t, e, TCP, yaml)
 			c, err := net.Dial("tcp", addr)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer c.Close()
 			io.WriteString(c, tt.send)
+			c.(*net.TCPConn).CloseWrite()
 			if err := readsEOF(c, 3*time.Second); err != nil {
 				t.Fatalf("connection: %v, want closed", err)
 			}
 			if n := b.conns.Load(); n != 0 {
 				t.Fatalf("backend saw %d connections, want 0", n)
+			}
+			st := s.Stats()
+			if st.Refused != tt.wantRefused || st.HelloErrors != tt.wantMalformed {
+				t.Fatalf("Refused, HelloErrors = %d, %d; want %d, %d", st.Refused, st.HelloErrors, tt.wantRefused, tt.wantMalformed)
 			}
 		})
 	}

@@ -61,6 +61,10 @@ func tlsBackend(t *testing.T, name string, cert tls.Certificate) *backend {
 }
 
 func TestTLSPassthroughRoutesBySNI(t *testing.T) {
+	eachEngine(t, testTLSPassthroughRoutesBySNI)
+}
+
+func testTLSPassthroughRoutesBySNI(t *testing.T, e engine) {
 	ca := newCA(t)
 	api := tlsBackend(t, "api", ca.leaf(t, "api.example.com"))
 	web := tlsBackend(t, "web", ca.leaf(t, "www.shop.example", "shop.example"))
@@ -71,7 +75,7 @@ func TestTLSPassthroughRoutesBySNI(t *testing.T) {
 		"      - {pool: fallback}\npools:\n" +
 		poolYAML("api", "round_robin", "", api.addr()) + poolYAML("web", "round_robin", "", web.addr()) +
 		poolYAML("fallback", "round_robin", "", fallback.addr())
-	_, addr := startStream(t, TLS, yaml)
+	_, addr := startOn(t, e, TLS, yaml)
 	tests := []struct {
 		serverName string // what the client asks for and verifies the backend's certificate against
 		want       string
@@ -98,13 +102,17 @@ func TestTLSPassthroughRoutesBySNI(t *testing.T) {
 }
 
 func TestTLSNoSNIGoesToDefaultRoute(t *testing.T) {
+	eachEngine(t, testTLSNoSNIGoesToDefaultRoute)
+}
+
+func testTLSNoSNIGoesToDefaultRoute(t *testing.T, e engine) {
 	ca := newCA(t)
 	api := tlsBackend(t, "api", ca.leaf(t, "api.example.com"))
 	fallback := tlsBackend(t, "fallback", ca.leaf(t, "127.0.0.1"))
 	yaml := "listeners:\n  - name: front\n    protocol: tls\n    listen: 127.0.0.1:0\n    routes:\n" +
 		"      - {match: {sni: [api.example.com]}, pool: api}\n      - {pool: fallback}\npools:\n" +
 		poolYAML("api", "round_robin", "", api.addr()) + poolYAML("fallback", "round_robin", "", fallback.addr())
-	_, addr := startStream(t, TLS, yaml)
+	_, addr := startOn(t, e, TLS, yaml)
 	// An IP address as ServerName sends no SNI; skip verification since the leaf has no IP SAN.
 	c, err := tls.Dial("tcp", addr, &tls.Config{ServerName: "127.0.0.1", InsecureSkipVerify: true})
 	if err != nil {
@@ -117,10 +125,14 @@ func TestTLSNoSNIGoesToDefaultRoute(t *testing.T) {
 }
 
 func TestTLSBadClientHelloIsClosedAndCounted(t *testing.T) {
+	eachEngine(t, testTLSBadClientHelloIsClosedAndCounted)
+}
+
+func testTLSBadClientHelloIsClosedAndCounted(t *testing.T, e engine) {
 	b := startBackend(t, "b", namedEcho)
 	yaml := "listeners:\n  - name: front\n    protocol: tls\n    listen: 127.0.0.1:0\n    client_hello_timeout: 300ms\n" +
 		"    routes:\n      - pool: p\npools:\n" + poolYAML("p", "round_robin", "", b.addr())
-	s, addr := startStream(t, TLS, yaml)
+	s, addr := startOn(t, e, TLS, yaml)
 	tests := []struct {
 		name string
 		send []byte
@@ -148,5 +160,48 @@ func TestTLSBadClientHelloIsClosedAndCounted(t *testing.T) {
 	}
 	if n := b.conns.Load(); n != 0 {
 		t.Errorf("backend saw %d connections, want 0", n)
+	}
+}
+
+// choppedConn writes in pieces of 7 bytes, a millisecond apart, so a proxy sees the PROXY
+// header and the ClientHello arrive over many reads.
+type choppedConn struct{ net.Conn }
+
+func (c choppedConn) Write(b []byte) (int, error) {
+	for i := 0; i < len(b); i += 7 {
+		if _, err := c.Conn.Write(b[i:min(i+7, len(b))]); err != nil {
+			return i, err
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return len(b), nil
+}
+
+func TestTLSAfterProxyHeaderInPieces(t *testing.T) {
+	eachEngine(t, testTLSAfterProxyHeaderInPieces)
+}
+
+func testTLSAfterProxyHeaderInPieces(t *testing.T, e engine) {
+	ca := newCA(t)
+	api := tlsBackend(t, "api", ca.leaf(t, "api.example.com"))
+	other := tlsBackend(t, "other", ca.leaf(t, "other.example"))
+	yaml := "listeners:\n  - name: front\n    protocol: tls\n    listen: 127.0.0.1:0\n" +
+		"    proxy_protocol: accept\n    trusted_proxies: [127.0.0.0/8]\n    routes:\n" +
+		"      - {match: {sni: [api.example.com]}, pool: api}\n      - {pool: other}\npools:\n" +
+		poolYAML("api", "round_robin", "", api.addr()) + poolYAML("other", "round_robin", "", other.addr())
+	_, addr := startOn(t, e, TLS, yaml)
+	raw, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	raw.SetDeadline(time.Now().Add(5 * time.Second))
+	c := tls.Client(choppedConn{raw}, &tls.Config{ServerName: "api.example.com", RootCAs: ca.pool})
+	if _, err := io.WriteString(choppedConn{raw}, "PROXY TCP4 192.0.2.10 198.51.100.1 40000 443\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(c)
+	if err != nil || string(got) != "api" {
+		t.Fatalf("got %q, %v; want %q", got, err, "api")
 	}
 }

@@ -9,24 +9,35 @@ import (
 	"github.com/fulcrum-lb/fulcrum/l4/epoll"
 )
 
-// serveTCP forwards a tcp listener's connections with its engine (see tcpEngine).
+// serveTCP forwards a tcp listener's connections with its engine (see streamEngine).
 // max_connections is enforced by the service itself, without wrapping connections, so
 // splice(2) stays on the path.
 func serveTCP(s *Server, name string, ln net.Listener) (Service, func() error) {
+	return serveStreamOn(s, name, ln, l4.TCP)
+}
+
+// serveTLS routes a tls listener's connections on the ClientHello's server name without
+// terminating TLS, with its engine (see streamEngine).
+func serveTLS(s *Server, name string, ln net.Listener) (Service, func() error) {
+	return serveStreamOn(s, name, ln, l4.TLS)
+}
+
+// serveStreamOn serves a tcp or tls listener with the engine streamEngine chooses.
+func serveStreamOn(s *Server, name string, ln net.Listener, mode l4.Mode) (Service, func() error) {
 	snap := s.rt.Snapshot()
-	if tcpEngine(snap.Config, snap.Listeners[name].Config, s.logger) == "epoll" {
+	if streamEngine(snap.Config, snap.Listeners[name].Config, s.logger) == "epoll" {
 		srv := epoll.New(name, epoll.Snapshots(s.rt.Snapshot), s.logger)
 		srv.Observer, srv.AccessLog = s.metrics, s.AccessLog()
 		return srv, func() error { return srv.Serve(ln) }
 	}
-	return serveStream(s, name, ln, l4.TCP)
+	return serveStream(s, name, ln, mode)
 }
 
-// tcpEngine decides which engine serves a tcp listener: epoll (one event loop per listener,
-// Linux) unless the listener names netpoll or uses something epoll does not serve yet
-// (proxy_protocol: accept, backends given by name): then netpoll (a goroutine per
-// connection). An explicit epoll that cannot serve is logged when logger is not nil.
-func tcpEngine(cfg *config.Config, lc config.Listener, logger *slog.Logger) string {
+// streamEngine decides which engine serves a tcp or tls listener: epoll (one event loop per
+// listener, Linux) unless the listener names netpoll or uses something epoll does not serve
+// yet (backends given by name): then netpoll (a goroutine per connection). An explicit
+// epoll that cannot serve is logged when logger is not nil.
+func streamEngine(cfg *config.Config, lc config.Listener, logger *slog.Logger) string {
 	if lc.Engine == "netpoll" {
 		return "netpoll"
 	}
@@ -40,16 +51,11 @@ func tcpEngine(cfg *config.Config, lc config.Listener, logger *slog.Logger) stri
 	return "netpoll"
 }
 
-// tcpKey makes a change of engine open a new service on the listener's socket, including a
-// change of what the epoll engine cannot serve (adding proxy_protocol moves it to netpoll).
-func tcpKey(cfg *config.Config, lc config.Listener) string {
-	return "engine=" + tcpEngine(cfg, lc, nil)
-}
-
-// serveTLS routes a tls listener's connections on the ClientHello's server name without
-// terminating TLS.
-func serveTLS(s *Server, name string, ln net.Listener) (Service, func() error) {
-	return serveStream(s, name, ln, l4.TLS)
+// streamKey makes a change of engine open a new service on the listener's socket, including
+// a change of what the epoll engine cannot serve (a backend given by name moves it to
+// netpoll).
+func streamKey(cfg *config.Config, lc config.Listener) string {
+	return "engine=" + streamEngine(cfg, lc, nil)
 }
 
 func serveStream(s *Server, name string, ln net.Listener, mode l4.Mode) (Service, func() error) {

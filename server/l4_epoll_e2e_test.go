@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"crypto/tls"
 	"io"
 	"log/slog"
 	"net"
@@ -53,31 +54,74 @@ func TestTCPEngineEpollServesSwitchesAndFallsBack(t *testing.T) {
 	var logs syncBuffer
 	srv := server.New(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	t.Cleanup(func() { srv.Shutdown(t.Context()) })
+	_, port, _ := net.SplitHostPort(echo)
 	steps := []struct {
-		name, extra, wantLog string
+		name, extra, backend, wantLog string
 	}{
-		{name: "epoll", extra: "engine: epoll"},
-		{name: "switched to netpoll", extra: "engine: netpoll"},
-		{name: "back to epoll", extra: "engine: epoll"},
-		{name: "epoll with proxy_protocol falls back", extra: "engine: epoll, proxy_protocol: accept, trusted_proxies: [10.0.0.0/8]",
-			wantLog: "engine epoll does not serve proxy_protocol: accept"},
+		{name: "epoll", extra: "engine: epoll", backend: echo},
+		{name: "switched to netpoll", extra: "engine: netpoll", backend: echo},
+		{name: "back to epoll", extra: "engine: epoll", backend: echo},
+		{name: "epoll with a backend by name falls back", extra: "engine: epoll", backend: "localhost:" + port,
+			wantLog: "engine epoll does not serve backend address localhost:" + port},
 	}
 	listen := "127.0.0.1:0"
 	for _, st := range steps {
 		cfg := testConfig(t, "listeners:\n  - {name: raw, protocol: tcp, listen: \""+listen+"\", "+st.extra+
-			", routes: [{pool: echo}]}\npools:\n  - {name: echo, backends: [{address: \""+echo+"\"}]}\n")
+			", routes: [{pool: echo}]}\npools:\n  - {name: echo, backends: [{address: \""+st.backend+"\"}]}\n")
 		if err := srv.Apply(cfg); err != nil {
 			t.Fatalf("%s: apply: %v", st.name, err)
 		}
 		listen = srv.Addr("raw").String()
-		if st.wantLog != "" {
-			if !strings.Contains(logs.String(), st.wantLog) {
-				t.Fatalf("%s: log %q, want a line containing %q", st.name, logs.String(), st.wantLog)
-			}
-			continue // untrusted loopback clients are refused by PROXY protocol accept
+		if !strings.Contains(logs.String(), st.wantLog) {
+			t.Fatalf("%s: log %q, want a line containing %q", st.name, logs.String(), st.wantLog)
 		}
 		if got := echoThrough(t, listen, st.name); got != st.name {
 			t.Fatalf("%s: echo got %q, want %q", st.name, got, st.name)
 		}
+	}
+}
+
+// clientHello returns the first bytes a TLS client sends for serverName.
+func clientHello(t *testing.T, serverName string) string {
+	t.Helper()
+	client, server := net.Pipe()
+	defer server.Close()
+	go func() {
+		tls.Client(client, &tls.Config{ServerName: serverName}).Handshake()
+		client.Close()
+	}()
+	buf := make([]byte, 4096)
+	n, err := server.Read(buf)
+	if err != nil {
+		t.Fatalf("reading the ClientHello: %v", err)
+	}
+	return string(buf[:n])
+}
+
+// A tls listener is served on either engine: the ClientHello reaches the backend the SNI
+// route names (an echo here), byte for byte.
+func TestTLSListenerServedOnEitherEngine(t *testing.T) {
+	if !epoll.Supported {
+		t.Skip("engine epoll is Linux only")
+	}
+	echo := loopback.TCPEcho(t)
+	var logs syncBuffer
+	srv := server.New(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	t.Cleanup(func() { srv.Shutdown(t.Context()) })
+	hello := clientHello(t, "api.example.com")
+	listen := "127.0.0.1:0"
+	for _, engine := range []string{"epoll", "netpoll", "epoll"} {
+		cfg := testConfig(t, "listeners:\n  - {name: pass, protocol: tls, listen: \""+listen+"\", engine: "+engine+
+			", routes: [{match: {sni: [api.example.com]}, pool: echo}]}\npools:\n  - {name: echo, backends: [{address: \""+echo+"\"}]}\n")
+		if err := srv.Apply(cfg); err != nil {
+			t.Fatalf("%s: apply: %v", engine, err)
+		}
+		listen = srv.Addr("pass").String()
+		if got := echoThrough(t, listen, hello); got != hello {
+			t.Fatalf("%s: echo got %d bytes, want the %d of the ClientHello", engine, len(got), len(hello))
+		}
+	}
+	if logs.String() != "" {
+		t.Fatalf("log %q, want none (engine epoll serves tls listeners)", logs.String())
 	}
 }

@@ -21,8 +21,8 @@ type protocol struct {
 var protocols = map[string]protocol{
 	"http":  {serve: serveHTTP, key: httpKey},
 	"https": {serve: serveHTTPS},
-	"tcp":   {serve: serveTCP, key: tcpKey},
-	"tls":   {serve: serveTLS},
+	"tcp":   {serve: serveTCP, key: streamKey},
+	"tls":   {serve: serveTLS, key: streamKey},
 	"udp":   {servePacket: serveUDP},
 }
 

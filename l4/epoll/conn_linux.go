@@ -17,7 +17,8 @@ import (
 type phase uint8
 
 const (
-	dialing    phase = iota // waiting in loop.dialing for a (new) backend connect
+	greeting   phase = iota // reading the PROXY header and/or ClientHello (see prelude_linux.go)
+	dialing                 // waiting in loop.dialing for a (new) backend connect
 	connecting              // the backend connect is in flight
 	forwarding              // bytes flow both ways
 )
@@ -50,6 +51,7 @@ type conn struct {
 	in, out         direction // in: client→backend; out: backend→client
 	phase           phase
 
+	listener  *runtime.Listener // the snapshot's listener at accept
 	route     *runtime.Route
 	pool      *runtime.Pool
 	member    int    // acquired member of pool; -1 for none
@@ -58,9 +60,9 @@ type conn struct {
 	req       balance.Request
 	attempts  int
 	dialStart time.Time
-	err       error // the last connect failure, for the log
-	failed    bool  // no backend could be reached
-	src       netip.AddrPort
+	err       error          // the last connect failure, for the log
+	failed    bool           // no backend could be reached
+	src, dst  netip.AddrPort // the real client and the address it reached (from PROXY if any; dst may be unset)
 
 	idle       int64 // idle timeout, ns
 	lastActive int64 // loop time of the last data received on either side
@@ -106,35 +108,74 @@ func (l *loop) forget(s *side) {
 	*s = side{fd: -1}
 }
 
-// admit starts forwarding an accepted client: route, register, connect.
+// admit takes an accepted client: a connection that owes a prelude (PROXY header,
+// ClientHello) waits for it; any other is routed and connected at once.
 func (l *loop) admit(fd int, src netip.AddrPort) {
 	ls := l.s.snaps().Listeners[l.s.name]
-	var r *runtime.Route
-	if ls != nil {
-		r = ls.Route(route.Conn{Addr: src.Addr()})
+	if ls == nil {
+		l.noRoute(fd, src, "")
+		return
 	}
-	if r == nil || r.Pool == nil {
+	if needsProxyHeader(ls) && !ls.Trusted(src.Addr()) {
 		l.s.stats.refused.Add(1)
-		l.s.logger.Info("l4: no route", "listener", l.s.name, "client", src)
+		l.s.logger.Info("l4: connection closed before forwarding", "listener", l.s.name, "client", src, "err", errUntrusted)
 		sysClose(fd)
 		return
 	}
+	if !needsPrelude(ls) {
+		l.admitRouted(fd, src, ls)
+		return
+	}
+	if c := l.open1(fd, src, ls); c != nil {
+		l.awaitPrelude(c)
+	}
+}
+
+// admitRouted routes a client that owes no prelude and connects it.
+func (l *loop) admitRouted(fd int, src netip.AddrPort, ls *runtime.Listener) {
+	r := ls.Route(route.Conn{Addr: src.Addr()})
+	if r == nil || r.Pool == nil {
+		l.noRoute(fd, src, "")
+		return
+	}
+	if c := l.open1(fd, src, ls); c != nil {
+		l.routeTo(c, r)
+		l.connect(c)
+	}
+}
+
+// noRoute refuses a client no route takes: counted, logged, and its socket closed.
+func (l *loop) noRoute(fd int, src netip.AddrPort, serverName string) {
+	l.s.stats.refused.Add(1)
+	l.s.logger.Info("l4: no route", "listener", l.s.name, "client", src, "sni", serverName)
+	sysClose(fd)
+}
+
+// open1 registers an accepted client and counts it open; nil (the socket closed) when epoll
+// refuses it.
+func (l *loop) open1(fd int, src netip.AddrPort, ls *runtime.Listener) *conn {
 	if err := l.watch(fd, connFlags); err != nil {
 		l.s.logger.Warn("l4 epoll: epoll_ctl", "listener", l.s.name, "err", err)
 		sysClose(fd)
-		return
+		return nil
 	}
 	c := l.newConn()
-	c.client.fd, c.src, c.route, c.pool = fd, src, r, r.Pool
+	c.client.fd, c.src, c.listener = fd, src, ls
 	if l.s.Observer != nil || l.s.AccessLog != nil {
 		c.start = time.Now()
 	}
 	c.idle = int64(idleTimeout(ls.Config.Timeouts.Idle.Duration))
-	r.Pool.SourceKey(&c.req, src.Addr())
 	l.track(fd, c)
 	l.open++
 	l.s.stats.active.Add(1)
-	l.connect(c)
+	return c
+}
+
+// routeTo sends c to route r, whose pool must not be nil, keyed by the real client.
+func (l *loop) routeTo(c *conn, r *runtime.Route) {
+	c.route, c.pool = r, r.Pool
+	r.Pool.SourceKey(&c.req, c.src.Addr())
+	c.phase = dialing
 }
 
 // connect picks members and starts connects until one is in flight, trying up to
@@ -217,6 +258,8 @@ func (l *loop) ready(c *conn, fd int, ev uint32) {
 		l.connected(c)
 	case c.phase == forwarding:
 		l.pump(c)
+	case c.phase == greeting && s == &c.client:
+		l.greet(c)
 	}
 }
 
@@ -236,24 +279,32 @@ func (l *loop) connected(c *conn) {
 	l.pump(c)
 }
 
-// queueProxyHeader puts a PROXY header ahead of the client's bytes.
+// queueProxyHeader puts a PROXY header ahead of the client's bytes, including those of
+// the prelude still in c.in.pend.
 func (l *loop) queueProxyHeader(c *conn, version string) {
-	var dst netip.AddrPort
-	if sa, err := unix.Getsockname(c.client.fd); err == nil {
-		dst = sockaddrAddrPort(sa)
+	dst := c.dst
+	if !dst.IsValid() {
+		if sa, err := unix.Getsockname(c.client.fd); err == nil {
+			dst = sockaddrAddrPort(sa)
+		}
 	}
+	head := l.buf[:0]
 	switch version {
 	case "v1":
-		c.in.pend = proxyproto.AppendV1(c.in.pend[:0], c.src, dst)
+		head = proxyproto.AppendV1(head, c.src, dst)
 	case "v2":
-		c.in.pend = proxyproto.AppendV2(c.in.pend[:0], c.src, dst)
+		head = proxyproto.AppendV2(head, c.src, dst)
 	}
+	head = append(head, c.in.pend[c.in.off:]...)
+	c.in.pend, c.in.off = append(c.in.pend[:0], head...), 0
 }
 
-// expired handles c's timer: a connect that took too long is retried elsewhere; a
+// expired handles c's timer: a prelude that did not arrive in time closes c; a connect that took too long is retried elsewhere; a
 // forwarding connection quiet for its idle timeout is closed, else checked again later.
 func (l *loop) expired(c *conn) {
 	switch c.phase {
+	case greeting:
+		l.preludeFailed(c, errHelloTimeout)
 	case connecting:
 		l.retry(c, unix.ETIMEDOUT)
 	case forwarding:

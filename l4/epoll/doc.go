@@ -1,7 +1,8 @@
-// Package epoll is a Linux event-loop data path for tcp listeners (`engine: epoll`): one
+// Package epoll is a Linux event-loop data path for tcp and tls listeners (`engine: epoll`): one
 // goroutine per listener runs an edge-triggered epoll loop over non-blocking sockets, the
 // way HAProxy and NGINX do, instead of two goroutines per connection on the Go runtime's
-// netpoller. It owns accepting, the non-blocking backend
+// netpoller. It owns accepting, reading the prelude (PROXY header, ClientHello), the
+// non-blocking backend
 // connect (with retries on another member), forwarding both ways with half-close, the idle
 // and connect timeouts, and the drain at Shutdown. It serves from the same runtime
 // snapshots, pools, pickers and health as package l4; only the mechanics differ.
@@ -19,6 +20,18 @@
 // that would return 0. A connect is known to have succeeded from EPOLLOUT without EPOLLERR,
 // so SO_ERROR is read only on failure. Accepted sockets inherit TCP_NODELAY from the
 // listening socket, set once in Serve.
+//
+// # Prelude
+//
+// A client of a listener with `proxy_protocol: accept` must come from trusted_proxies (else
+// it is refused at accept) and start with a PROXY v1/v2 header; a client of a tls listener
+// must start with a ClientHello, whose server name picks the route (TLS is not terminated).
+// Until both are in, the connection reads into its client→backend buffer and reparses it
+// after each read; a malformed or oversized (maxPrelude) prelude, an EOF, or no complete
+// prelude within client_hello_timeout (a wheel entry) closes it, counted in HelloErrors and
+// logged as package l4 does. The real client from the PROXY header is then the one that
+// routes, hashes (hash_on: source_ip), is logged and is sent on with send_proxy_protocol;
+// the bytes after the header reach the backend first.
 //
 // # Bulk
 //
@@ -40,14 +53,14 @@
 //
 // # Timeouts
 //
-// Connect and idle timeouts live in a coarse timer wheel (tick: a quarter of the idle
-// timeout, 10 ms to 250 ms) that the loop advances after each batch of events; the park's
+// Prelude, connect and idle timeouts live in a coarse timer wheel (tick: a quarter of the
+// shorter of the idle and client_hello timeouts, 10 ms to 250 ms) that the loop advances after each batch of events; the park's
 // deadline is the next tick, or none when no connection is open. Activity only stamps
 // the connection; an idle entry that comes due is rescheduled if the connection moved.
 //
 // # Scope
 //
-// tcp listeners without `proxy_protocol: accept`, whose pools' backends are IP:port
-// addresses (no name is resolved inside the loop); `send_proxy_protocol` is served. See
+// tcp and tls listeners whose pools' backends are IP:port addresses (no name is resolved
+// inside the loop); `proxy_protocol: accept` and `send_proxy_protocol` are served. See
 // Unsupported. On other systems Supported is false and New's Serve fails.
 package epoll

@@ -41,6 +41,8 @@ type loop struct {
 	pipes   []pipe  // empty pipes, for reuse
 	wheel   wheel
 
+	sniTable sniRoutes // the tls listener's sni patterns, for the last snapshot seen
+
 	events [maxEvents]unix.EpollEvent
 	buf    [bufSize]byte // small chunks pass through here, read and written at once
 }
@@ -82,14 +84,18 @@ func (l *loop) setUp() error {
 	return l.watch(l.wake, unix.EPOLLIN|unix.EPOLLET)
 }
 
-// configure reads the listener's max_connections and idle timeout from the snapshot.
+// configure reads the listener's max_connections and timeouts from the snapshot; the
+// wheel ticks at a quarter of the shortest timeout, 10 ms to 250 ms.
 func (l *loop) configure() {
-	idle := 90 * time.Second
+	shortest := 90 * time.Second
 	if ls := l.s.snaps().Listeners[l.s.name]; ls != nil {
 		l.maxConns = ls.Config.MaxConnections
-		idle = idleTimeout(ls.Config.Timeouts.Idle.Duration)
+		shortest = idleTimeout(ls.Config.Timeouts.Idle.Duration)
+		if needsPrelude(ls) {
+			shortest = min(shortest, helloTimeout(ls))
+		}
 	}
-	l.wheel.init(min(max(idle/4, 10*time.Millisecond), 250*time.Millisecond))
+	l.wheel.init(min(max(shortest/4, 10*time.Millisecond), 250*time.Millisecond))
 }
 
 func (l *loop) watch(fd int, events uint32) error {

@@ -14,19 +14,19 @@ type Snapshots func() *runtime.Snapshot
 // converts to the other.
 type Stats struct {
 	Accepted, Active, Refused, Failed uint64 // Failed: no backend could be reached
-	HelloErrors                       uint64 // always 0: this engine reads no prelude
+	HelloErrors                       uint64 // malformed, oversized or late ClientHello / PROXY header
 	BytesIn, BytesOut                 uint64 // client→backend, backend→client
 }
 
 // counters are written by the loop goroutine only and read by Stats from any goroutine.
 type counters struct {
-	accepted, refused, failed, bytesIn, bytesOut atomic.Uint64
-	active                                       atomic.Int64
+	accepted, refused, failed, helloErrors, bytesIn, bytesOut atomic.Uint64
+	active                                                    atomic.Int64
 }
 
 func (c *counters) snapshot() Stats {
 	return Stats{Accepted: c.accepted.Load(), Active: uint64(max(c.active.Load(), 0)), Refused: c.refused.Load(),
-		Failed: c.failed.Load(), BytesIn: c.bytesIn.Load(), BytesOut: c.bytesOut.Load()}
+		Failed: c.failed.Load(), HelloErrors: c.helloErrors.Load(), BytesIn: c.bytesIn.Load(), BytesOut: c.bytesOut.Load()}
 }
 
 // Observer is told about each finished connection (metrics.Metrics implements it); it is

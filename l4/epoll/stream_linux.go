@@ -17,7 +17,7 @@ import (
 // Supported reports whether this system has the epoll engine.
 const Supported = true
 
-// Stream serves one tcp listener from one event-loop goroutine (the one calling Serve).
+// Stream serves one tcp or tls listener from one event-loop goroutine (the one calling Serve).
 // Serve, Shutdown and Stats may be called from different goroutines; everything about
 // connections belongs to the loop, and the counters are atomics.
 type Stream struct {
@@ -41,7 +41,8 @@ type Stream struct {
 	wake    int  // the loop's eventfd; -1 when no loop runs
 }
 
-// New returns the epoll service for the tcp listener called name. It does no I/O.
+// New returns the epoll service for the tcp or tls listener called name (the protocol is
+// read from the snapshot). It does no I/O.
 func New(name string, snaps Snapshots, logger *slog.Logger) *Stream {
 	return &Stream{name: name, snaps: snaps, logger: logger, exited: make(chan struct{}), wake: -1}
 }

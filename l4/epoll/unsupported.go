@@ -12,10 +12,8 @@ func Unsupported(cfg *config.Config, lc config.Listener) string {
 	switch {
 	case !Supported:
 		return "this operating system (epoll is Linux only)"
-	case lc.Protocol != "tcp":
+	case lc.Protocol != "tcp" && lc.Protocol != "tls":
 		return "protocol " + lc.Protocol
-	case lc.ProxyProtocol != "":
-		return "proxy_protocol: " + lc.ProxyProtocol
 	}
 	for _, r := range lc.Routes {
 		if a := hostnameBackend(cfg, r.Pool); a != "" {

@@ -13,8 +13,10 @@ func TestUnsupportedNamesWhatTheEngineCannotServe(t *testing.T) {
 	}{
 		{name: "plain tcp", listener: "protocol: tcp", backend: "127.0.0.1:9000", want: ""},
 		{name: "PROXY protocol accept", listener: "protocol: tcp, proxy_protocol: accept, trusted_proxies: [10.0.0.0/8]",
-			backend: "127.0.0.1:9000", want: "proxy_protocol: accept"},
-		{name: "tls passthrough", listener: "protocol: tls", backend: "127.0.0.1:9000", want: "protocol tls"},
+			backend: "127.0.0.1:9000", want: ""},
+		{name: "tls passthrough", listener: "protocol: tls", backend: "127.0.0.1:9000", want: ""},
+		{name: "tls passthrough, backend by name", listener: "protocol: tls", backend: "localhost:9000",
+			want: "backend address localhost:9000"},
 		{name: "backend by name", listener: "protocol: tcp", backend: "localhost:9000", want: "backend address localhost:9000"},
 	}
 	for _, tt := range tests {
