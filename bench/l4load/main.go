@@ -1,8 +1,11 @@
 // Command l4load is bench/l4.sh's load generator and echo backend: short TCP connections
-// (connect, one small echo, close) and UDP request/reply datagrams.
+// (connect, one small echo, close), short TLS connections (the same inside a full TLS
+// handshake, for SNI passthrough) and UDP request/reply datagrams.
 //
 //	l4load echo ADDR                      TCP and UDP echo server on ADDR
+//	l4load tlsecho ADDR                   TLS echo server on ADDR (a self-signed certificate made at start)
 //	l4load tcp ADDR CONNS SECONDS         short connections from CONNS workers; prints conns/s
+//	l4load tls ADDR CONNS SECONDS SNI     short TLS connections asking for server name SNI; prints conns/s
 //	l4load udp ADDR CLIENTS SECONDS       CLIENTS sockets ping-ponging datagrams; prints datagrams/s
 package main
 
@@ -19,13 +22,15 @@ import (
 
 func main() {
 	if len(os.Args) < 3 {
-		fmt.Fprintln(os.Stderr, "usage: l4load echo ADDR | tcp ADDR CONNS SECONDS | udp ADDR CLIENTS SECONDS")
+		fmt.Fprintln(os.Stderr, "usage: l4load echo ADDR | tlsecho ADDR | tcp ADDR CONNS SECONDS | tls ADDR CONNS SECONDS SNI | udp ADDR CLIENTS SECONDS")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
 	case "echo":
 		echo(os.Args[2])
-	case "tcp", "udp":
+	case "tlsecho":
+		tlsEcho(os.Args[2])
+	case "tcp", "udp", "tls":
 		n, _ := strconv.Atoi(os.Args[3])
 		secs, _ := strconv.Atoi(os.Args[4])
 		run(os.Args[1], os.Args[2], n, time.Duration(secs)*time.Second)
@@ -67,15 +72,38 @@ func run(mode, addr string, workers int, d time.Duration) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if mode == "tcp" {
+			switch mode {
+			case "tcp":
 				shortConns(addr, stop, &done)
-			} else {
+			case "tls":
+				shortTLS(addr, os.Args[5], stop, &done)
+			default:
 				pingPong(addr, stop, &done)
 			}
 		}()
 	}
 	wg.Wait()
-	fmt.Printf("%s_ops=%d ops/s=%.0f\n", mode, done.Load(), float64(done.Load())/d.Seconds())
+	fmt.Printf("%s_ops=%d ops/s=%.0f", mode, done.Load(), float64(done.Load())/d.Seconds())
+	if n := dialErrors.Load(); n > 0 {
+		fmt.Printf(" dial_errors=%d", n) // e.g. no ephemeral port left: the run measures little
+	}
+	if n := failures.Load(); n > 0 {
+		fmt.Printf(" failed=%d (first: %v)", n, firstFailure.Load())
+	}
+	fmt.Println()
+}
+
+// dialErrors counts failed connects of the tcp and tls modes; failures counts connections
+// whose exchange failed, and firstFailure keeps the first such error.
+var (
+	dialErrors, failures atomic.Int64
+	firstFailure         atomic.Value
+)
+
+func exchangeFailed(err error) {
+	if failures.Add(1) == 1 {
+		firstFailure.Store(err.Error())
+	}
 }
 
 func shortConns(addr string, stop time.Time, done *atomic.Int64) {
@@ -83,6 +111,7 @@ func shortConns(addr string, stop time.Time, done *atomic.Int64) {
 	for time.Now().Before(stop) {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
+			dialErrors.Add(1)
 			continue
 		}
 		c.SetDeadline(time.Now().Add(2 * time.Second))
