@@ -4,7 +4,8 @@
 # CPU 0). Each round measures HAProxy and then every binary in turn; the figure is the proxy's
 # CPU µs per request (utime+stime around the measured wrk run) and its ratio to HAProxy's in
 # the same round; the last lines give each binary's median ratio over the rounds.
-# Usage: bench/h1ab.sh ROUNDS SECONDS BINARY...   e.g. bench/h1ab.sh 3 5 /tmp/fulcrum.old /tmp/fulcrum
+# Usage: [SIZE=bytes] bench/h1ab.sh ROUNDS SECONDS BINARY...   e.g. bench/h1ab.sh 3 5 /tmp/fulcrum.old /tmp/fulcrum
+# (SIZE: response body size, default 64)
 set -u
 R=${1:-3}; D=${2:-5}; shift 2
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,7 +17,7 @@ trap cleanup EXIT
 (cd "$shared/backend" && go build -o "$tmp/backend" .) || exit 1
 sed 's/8081/8281/; s/900\([123]\)/920\1/' "$shared/peers/haproxy.cfg" > "$tmp/haproxy.cfg"
 sed 's/8084/8284/; s/900\([123]\)/920\1/' "$repo/bench/peers.yaml" > "$tmp/fulcrum.yaml"
-taskset -c 0 "$tmp/backend" -http 127.0.0.1:9201,127.0.0.1:9202,127.0.0.1:9203 & pids+=($!)
+taskset -c 0 "$tmp/backend" -size "${SIZE:-64}" -http 127.0.0.1:9201,127.0.0.1:9202,127.0.0.1:9203 & pids+=($!)
 sleep 0.5
 ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 # measure PORT PID: prints µs of the proxy's CPU per request

@@ -49,7 +49,8 @@ type PoolConfig struct {
 	Dialer         Dialer           // default: &net.Dialer{Timeout: 5 * time.Second}
 	MaxIdlePerAddr int              // idle connections kept per backend; default 32
 	IdleTimeout    time.Duration    // an idle connection older than this is closed; default 60s
-	BufferSize     int              // size of R and W; default 16 KiB
+	BufferSize     int              // size of W, and of R unless ReadBufferSize is set; default 16 KiB
+	ReadBufferSize int              // size of R; default BufferSize. Larger means fewer reads of large bodies
 	Now            func() time.Time // clock; default time.Now
 	// TrustIdle skips the liveness check (one MSG_PEEK recv) on a connection idle for less
 	// than this: a backend rarely closes a keep-alive connection it used that recently, and a
@@ -83,6 +84,7 @@ func NewPool(cfg PoolConfig) *Pool {
 	}
 	cfg.MaxIdlePerAddr = orDefault(cfg.MaxIdlePerAddr, 32)
 	cfg.BufferSize = orDefault(cfg.BufferSize, DefaultMaxHeadBytes)
+	cfg.ReadBufferSize = orDefault(cfg.ReadBufferSize, cfg.BufferSize)
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 60 * time.Second
 	}
@@ -117,7 +119,7 @@ func (p *Pool) Get(ctx context.Context, addr string) (c *BackendConn, reused boo
 	return &BackendConn{
 		Conn: conn,
 		Addr: addr,
-		R:    bufio.NewReaderSize(sock, p.cfg.BufferSize),
+		R:    bufio.NewReaderSize(sock, p.cfg.ReadBufferSize),
 		W:    bufio.NewWriterSize(sock, p.cfg.BufferSize),
 	}, false, nil
 }

@@ -32,6 +32,8 @@ type SocketIO struct {
 	wn      int
 	werr    error
 	writeFn func(fd uintptr) bool
+	wfirst  []byte // WriteBoth's first slice, until it is written
+	bothFn  func(fd uintptr) bool
 }
 
 // NewSocketIO returns the reader and writer for c; it does no I/O.
@@ -40,8 +42,58 @@ func NewSocketIO(c net.Conn) *SocketIO {
 	if sc, ok := c.(syscall.Conn); ok && rawIOSupported {
 		s.raw, _ = sc.SyscallConn()
 	}
-	s.readFn, s.writeFn = s.readReady, s.writeReady
+	s.readFn, s.writeFn, s.bothFn = s.readReady, s.writeReady, s.writeBothReady
 	return s
+}
+
+// WriteBoth writes all of a and then all of b, with one system call when the socket takes
+// both (writev), so a response head in one buffer and a body in another leave together
+// without being copied into one. It returns the bytes written from a and b together.
+func (s *SocketIO) WriteBoth(a, b []byte) (int, error) {
+	if s.raw == nil || !rawIOSupported {
+		return writeBothPlain(s, a, b)
+	}
+	s.wfirst, s.wbuf, s.wn, s.werr = a, b, 0, nil
+	err := s.raw.Write(s.bothFn)
+	n := len(a) - len(s.wfirst) + s.wn
+	s.wfirst, s.wbuf = nil, nil
+	if err == nil {
+		err = s.werr
+	}
+	return n, err
+}
+
+func writeBothPlain(w io.Writer, a, b []byte) (int, error) {
+	n, err := w.Write(a)
+	if err != nil {
+		return n, err
+	}
+	m, err := w.Write(b)
+	return n + m, err
+}
+
+// writeBothReady writes with writev while part of the first slice is left, then the rest of
+// the second with writeReady.
+func (s *SocketIO) writeBothReady(fd uintptr) bool {
+	for len(s.wfirst) > 0 {
+		n, errno := rawWritev(fd, s.wfirst, s.wbuf)
+		switch {
+		case errno == syscall.EINTR:
+			continue
+		case errno == syscall.EAGAIN:
+			return false
+		case errno != 0:
+			s.werr = &net.OpError{Op: "writev", Net: "tcp", Err: errno}
+			return true
+		}
+		if n < len(s.wfirst) {
+			s.wfirst = s.wfirst[n:]
+			continue
+		}
+		s.wn = n - len(s.wfirst)
+		s.wfirst = nil
+	}
+	return s.writeReady(fd)
 }
 
 // Read reads up to len(p) bytes, waiting until some arrive; 0 bytes and io.EOF at the end.

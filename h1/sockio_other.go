@@ -23,3 +23,6 @@ func toErrno(err error) syscall.Errno {
 	}
 	return 0
 }
+
+// rawWritev is not used where rawIOSupported is false.
+func rawWritev(fd uintptr, a, b []byte) (int, syscall.Errno) { return rawWrite(fd, a) }

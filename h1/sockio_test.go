@@ -143,3 +143,39 @@ func TestExtendReadDeadlineIsLazy(t *testing.T) {
 		}
 	}
 }
+
+func TestSocketIOWriteBothSendsBothInOrder(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		first, second int
+	}{
+		{"head and small body", 120, 64},
+		{"empty head", 0, 4096},
+		{"body larger than a socket buffer", 200, 8 << 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := socketPair(t)
+			first, second := bytes.Repeat([]byte("h"), tc.first), bytes.Repeat([]byte("b"), tc.second)
+			type result struct {
+				n   int
+				err error
+			}
+			done := make(chan result, 1)
+			go func() {
+				n, err := NewSocketIO(a).WriteBoth(first, second)
+				a.Close()
+				done <- result{n, err}
+			}()
+			got, err := io.ReadAll(NewSocketIO(b))
+			if err != nil {
+				t.Fatalf("got read error %v, want none", err)
+			}
+			if r := <-done; r.err != nil || r.n != tc.first+tc.second {
+				t.Fatalf("got (%d, %v), want (%d, nil)", r.n, r.err, tc.first+tc.second)
+			}
+			if want := append(first, second...); !bytes.Equal(got, want) {
+				t.Fatalf("got %d bytes, want the %d written, in order", len(got), len(want))
+			}
+		})
+	}
+}

@@ -16,6 +16,11 @@ const (
 	defaultBackendIdle    = 90 * time.Second
 )
 
+// backendReadBuffer is the size of a backend connection's read buffer: 64 KiB, what loopback and
+// most sockets hand over in one read, so a large body is relayed in as few reads (and writes:
+// relayed slices that big go to the client uncopied) as the socket allows.
+const backendReadBuffer = 64 << 10
+
 // backendPools keeps one h1.Pool of keep-alive backend connections per distinct pair of pool
 // timeouts (connect, idle), shared by every pool that configures the same pair.
 type backendPools struct {
@@ -34,6 +39,7 @@ func (b *backendPools) forPool(p *runtime.Pool) *h1.Pool {
 		Dialer:         &net.Dialer{Timeout: k.connect},
 		IdleTimeout:    k.idle,
 		MaxIdlePerAddr: 256,
+		ReadBufferSize: backendReadBuffer,
 		TrustIdle:      time.Second,
 	}))
 	return v.(*h1.Pool)

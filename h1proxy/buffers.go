@@ -41,8 +41,9 @@ func (s *source) Read(p []byte) (int, error) {
 	return h1.ReadNonblock(uintptr(s.rawFD), p)
 }
 
-// outWriter appends to the connection's output buffer and writes it out when full; large
-// writes on an empty buffer go straight to the socket.
+// outWriter appends to the connection's output buffer and writes it out when full. A large
+// write goes to the socket as it is, together with what the buffer holds (one writev: a
+// response head and a body read in one piece leave in one system call, uncopied).
 type outWriter struct{ cc *clientConn }
 
 func (w outWriter) Write(p []byte) (int, error) {
@@ -52,11 +53,14 @@ func (w outWriter) Write(p []byte) (int, error) {
 		b.out = append(b.out, p...)
 		return len(p), nil
 	}
+	if len(p) >= cap(b.out)/2 {
+		n, err := w.cc.sock.WriteBoth(b.out, p)
+		n -= len(b.out)
+		b.out = b.out[:0]
+		return max(n, 0), err
+	}
 	if err := w.cc.flush(); err != nil {
 		return 0, err
-	}
-	if len(p) >= cap(b.out)/2 {
-		return w.cc.sock.Write(p)
 	}
 	b.out = append(b.out, p...)
 	return len(p), nil
