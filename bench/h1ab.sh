@@ -5,7 +5,8 @@
 # CPU µs per request (utime+stime around the measured wrk run) and its ratio to HAProxy's in
 # the same round; the last lines give each binary's median ratio over the rounds.
 # Usage: [SIZE=bytes] bench/h1ab.sh ROUNDS SECONDS BINARY...   e.g. bench/h1ab.sh 3 5 /tmp/fulcrum.old /tmp/fulcrum
-# (SIZE: response body size, default 64)
+# (SIZE: response body size, default 64; HEADER: one request header for wrk, e.g.
+# HEADER='Connection: close' for a connection per request)
 set -u
 R=${1:-3}; D=${2:-5}; shift 2
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,12 +20,13 @@ sed 's/8081/8281/; s/900\([123]\)/920\1/' "$shared/peers/haproxy.cfg" > "$tmp/ha
 sed 's/8084/8284/; s/900\([123]\)/920\1/' "$repo/bench/peers.yaml" > "$tmp/fulcrum.yaml"
 taskset -c 0 "$tmp/backend" -size "${SIZE:-64}" -http 127.0.0.1:9201,127.0.0.1:9202,127.0.0.1:9203 & pids+=($!)
 sleep 0.5
+hdr=(); [ -n "${HEADER:-}" ] && hdr=(-H "$HEADER")
 ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 # measure PORT PID: prints µs of the proxy's CPU per request
 measure() {
-  taskset -c 0 wrk -t1 -c64 -d1s "http://127.0.0.1:$1/" >/dev/null 2>&1
+  taskset -c 0 wrk -t1 -c64 -d1s "${hdr[@]}" "http://127.0.0.1:$1/" >/dev/null 2>&1
   local c0; c0=$(ticks "$2")
-  local n; n=$(taskset -c 0 wrk -t1 -c64 -d"${D}s" "http://127.0.0.1:$1/" 2>&1 | awk '/requests in/{print $1}')
+  local n; n=$(taskset -c 0 wrk -t1 -c64 -d"${D}s" "${hdr[@]}" "http://127.0.0.1:$1/" 2>&1 | awk '/requests in/{print $1}')
   local c1; c1=$(ticks "$2")
   awk -v t=$((c1-c0)) -v n="$n" -v hz="$(getconf CLK_TCK)" 'BEGIN{ if (n>0) printf "%.1f", t/hz*1e6/n; else print 0 }'
 }
