@@ -34,8 +34,7 @@ type Stream struct {
 	logger *slog.Logger
 	dialer net.Dialer
 
-	stats  counters
-	routes sniCache // TLS only
+	stats counters
 
 	slots     chan struct{} // listener max_connections; nil = no cap
 	closing   atomic.Bool

@@ -187,7 +187,11 @@ func buildListener(lc config.Listener, pools map[string]*Pool, db *geo.DB) (*Lis
 		if err != nil {
 			return nil, err
 		}
-		r := &Route{Name: rc.Name, Matcher: m, Action: route.CompileAction(rc), Pools: map[string]*Pool{}}
+		sni, err := compileSNI(rc.Match)
+		if err != nil {
+			return nil, err
+		}
+		r := &Route{Name: rc.Name, Matcher: m, Action: route.CompileAction(rc), Pools: map[string]*Pool{}, sni: sni}
 		for _, name := range r.Action.Pools() {
 			p, ok := pools[name]
 			if !ok {
@@ -202,4 +206,20 @@ func buildListener(lc config.Listener, pools map[string]*Pool, db *geo.DB) (*Lis
 		l.Routes = append(l.Routes, r)
 	}
 	return l, nil
+}
+
+// compileSNI parses a route's `sni` patterns; nil means the route takes any server name.
+func compileSNI(m *config.Match) ([]route.HostPattern, error) {
+	if m == nil || len(m.SNI) == 0 {
+		return nil, nil
+	}
+	pats := make([]route.HostPattern, 0, len(m.SNI))
+	for _, s := range m.SNI {
+		p, err := route.ParseHostPattern(s)
+		if err != nil {
+			return nil, err
+		}
+		pats = append(pats, p)
+	}
+	return pats, nil
 }

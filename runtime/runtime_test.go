@@ -74,3 +74,32 @@ func TestStateSurvivesReloadAndPanicModeIgnoresHealth(t *testing.T) {
 func fmtPool(whenAllDown string) string {
 	return fmt.Sprintf(twoBackends, whenAllDown)
 }
+
+func TestRouteSNI(t *testing.T) {
+	rt := runtime.New(slog.Default())
+	defer rt.Close()
+	l := apply(t, rt, `
+listeners:
+  - name: tls
+    protocol: tls
+    listen: 127.0.0.1:0
+    routes:
+      - {name: api, match: {sni: [api.example.com]}, pool: a}
+      - {name: wild, match: {sni: ["*.example.com"]}, pool: b}
+      - {name: rest, pool: a}
+pools:
+  - {name: a, backends: [{address: 127.0.0.1:9001}]}
+  - {name: b, backends: [{address: 127.0.0.1:9002}]}
+`).Listeners["tls"]
+	for _, tc := range []struct{ sni, want string }{
+		{"api.example.com", "api"},
+		{"API.example.com", "api"},
+		{"www.example.com", "wild"},
+		{"example.com", "rest"},
+		{"", "rest"},
+	} {
+		if got := l.RouteSNI(tc.sni); got == nil || got.Name != tc.want {
+			t.Errorf("RouteSNI(%q): got %v, want route %s", tc.sni, got, tc.want)
+		}
+	}
+}

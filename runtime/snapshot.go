@@ -46,7 +46,8 @@ type Route struct {
 	// Action is what the route does (split, mirror, header edits, rewrite, redirect,
 	// respond); its pool names are resolved in Pools.
 	Action *route.Action
-	Pools  map[string]*Pool // every pool Action names
+	Pools  map[string]*Pool    // every pool Action names
+	sni    []route.HostPattern // tls listeners: server names taken; nil = any
 }
 
 // Trusted reports whether a peer may supply forwarding information (X-Forwarded-*, PROXY).
@@ -54,6 +55,30 @@ func (l *Listener) Trusted(peer netip.Addr) bool {
 	peer = peer.Unmap()
 	for _, p := range l.trusted {
 		if p.Contains(peer) {
+			return true
+		}
+	}
+	return false
+}
+
+// RouteSNI returns the first route of a tls listener that takes serverName: a route with
+// `sni` patterns takes the names they match, a route without takes any name and is the
+// only kind that takes a ClientHello without one (serverName ""). Nil when none does.
+func (l *Listener) RouteSNI(serverName string) *Route {
+	for _, rt := range l.Routes {
+		if rt.takesSNI(serverName) {
+			return rt
+		}
+	}
+	return nil
+}
+
+func (rt *Route) takesSNI(name string) bool {
+	if rt.sni == nil {
+		return true
+	}
+	for _, p := range rt.sni {
+		if name != "" && p.Match(name) {
 			return true
 		}
 	}

@@ -41,8 +41,6 @@ type loop struct {
 	pipes   []pipe  // empty pipes, for reuse
 	wheel   wheel
 
-	sniTable sniRoutes // the tls listener's sni patterns, for the last snapshot seen
-
 	events [maxEvents]unix.EpollEvent
 	buf    [bufSize]byte // small chunks pass through here, read and written at once
 }

@@ -188,50 +188,5 @@ func (l *loop) routeFor(ls *runtime.Listener, serverName string, client netip.Ad
 	if !needsHello(ls) {
 		return ls.Route(route.Conn{Addr: client})
 	}
-	if l.sniTable.listener != ls {
-		l.sniTable = compileSNI(ls)
-	}
-	for i, pats := range l.sniTable.patterns {
-		if matchSNI(pats, serverName) {
-			return ls.Routes[i]
-		}
-	}
-	return nil
-}
-
-// sniRoutes holds the sni patterns of one listener's routes, compiled by the loop once per
-// snapshot that it sees.
-type sniRoutes struct {
-	listener *runtime.Listener
-	patterns [][]route.HostPattern // per route; nil = any name
-}
-
-// compileSNI parses each route's sni patterns. Validation has already accepted them; a
-// pattern that still fails to parse makes its route match nothing.
-func compileSNI(ls *runtime.Listener) sniRoutes {
-	t := sniRoutes{listener: ls, patterns: make([][]route.HostPattern, len(ls.Routes))}
-	for i := range ls.Routes {
-		if i >= len(ls.Config.Routes) || ls.Config.Routes[i].Match == nil || len(ls.Config.Routes[i].Match.SNI) == 0 {
-			continue
-		}
-		t.patterns[i] = []route.HostPattern{}
-		for _, s := range ls.Config.Routes[i].Match.SNI {
-			if p, err := route.ParseHostPattern(s); err == nil {
-				t.patterns[i] = append(t.patterns[i], p)
-			}
-		}
-	}
-	return t
-}
-
-func matchSNI(pats []route.HostPattern, name string) bool {
-	if pats == nil {
-		return true
-	}
-	for _, p := range pats {
-		if name != "" && p.Match(name) {
-			return true
-		}
-	}
-	return false
+	return ls.RouteSNI(serverName)
 }
