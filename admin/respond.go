@@ -51,7 +51,7 @@ func invalid(err error) *apiError {
 	var ps config.Problems
 	if errors.As(err, &ps) {
 		return &apiError{status: http.StatusBadRequest, problems: problemsOf(ps),
-			msg: fmt.Sprintf("configuration is invalid (%d problems); first: %s", len(ps), ps[0])}
+			msg: fmt.Sprintf("configuration is invalid (%s); first: %s", plural(len(ps), "problem"), ps[0])}
 	}
 	return errorf(http.StatusBadRequest, "configuration is invalid: %v", err)
 }
@@ -120,4 +120,12 @@ func queryBool(r *http.Request, name string) (bool, error) {
 		return false, errorf(http.StatusBadRequest, "query parameter %s=%q: want true or false", name, s)
 	}
 	return b, nil
+}
+
+// plural writes "1 problem" or "3 problems".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
