@@ -6,7 +6,8 @@
 # the same round; the last lines give each binary's median ratio over the rounds.
 # Usage: [SIZE=bytes] bench/h1ab.sh ROUNDS SECONDS BINARY...   e.g. bench/h1ab.sh 3 5 /tmp/fulcrum.old /tmp/fulcrum
 # (SIZE: response body size, default 64; HEADER: one request header for wrk, e.g.
-# HEADER='Connection: close' for a connection per request)
+# HEADER='Connection: close' for a connection per request; RATE: instead of CPU, compare the
+# p99 latency of bench/openloop at RATE requests/s over 64 keep-alive connections)
 set -u
 R=${1:-3}; D=${2:-5}; shift 2
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,6 +17,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"; }
 trap cleanup EXIT
 (cd "$shared/backend" && go build -o "$tmp/backend" .) || exit 1
+(cd "$repo" && go build -o "$tmp/openloop" ./bench/openloop) || exit 1
 sed 's/8081/8281/; s/900\([123]\)/920\1/' "$shared/peers/haproxy.cfg" > "$tmp/haproxy.cfg"
 sed 's/8084/8284/; s/900\([123]\)/920\1/' "$repo/bench/peers.yaml" > "$tmp/fulcrum.yaml"
 taskset -c 0 "$tmp/backend" -size "${SIZE:-64}" -http 127.0.0.1:9201,127.0.0.1:9202,127.0.0.1:9203 & pids+=($!)
@@ -30,6 +32,11 @@ measure() {
   local c1; c1=$(ticks "$2")
   awk -v t=$((c1-c0)) -v n="$n" -v hz="$(getconf CLK_TCK)" 'BEGIN{ if (n>0) printf "%.1f", t/hz*1e6/n; else print 0 }'
 }
+# latency PORT: prints the p99 latency (µs) of an open-loop run at RATE
+latency() {
+  taskset -c 0 "$tmp/openloop" -addr "127.0.0.1:$1" -rate "$RATE" -d "${D}s" -c 64 | sed -n 's/.*p99_us=\([0-9]*\).*/\1/p'
+}
+[ -n "${RATE:-}" ] && measure() { latency "$1"; }
 declare -A ratios
 for r in $(seq "$R"); do
   taskset -c 1 haproxy -f "$tmp/haproxy.cfg" -db >/dev/null 2>&1 & hp=$!; sleep 0.5
