@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/h1"
+	"github.com/fulcrum-lb/fulcrum/route"
 	"github.com/fulcrum-lb/fulcrum/runtime"
 )
 
@@ -21,6 +22,7 @@ var (
 type exchange struct {
 	cc      *clientConn
 	pool    *runtime.Pool
+	action  *route.Action
 	head    int // bytes of the request head at the start of the read buffer
 	trusted bool
 	start   time.Time
@@ -51,6 +53,7 @@ func (ex *exchange) run() bool {
 	}
 	ex.bufferBody()
 	cc.bal.Key, cc.bal.HasKey = hashKey(ex.pool, &cc.req, cc.view.client)
+	editFields(&cc.req.Headers, ex.action.RequestHeaders) // after hashing: keys come from the client's fields
 	cc.bal.Tried, cc.bal.Now, cc.bal.IgnoreHealth = cc.tried[:0], ex.start.UnixNano(), false
 	conns := cc.s.backends.forPool(ex.pool)
 	var lastErr error

@@ -19,6 +19,7 @@ func (ex *exchange) relay(conns *h1.Pool, bc *h1.BackendConn, n int, m *backend.
 	cc, resp := ex.cc, &ex.cc.resp
 	closeClient := ex.close || !ex.doneWithRequest() || cc.s.closing.Load()
 	opt := h1.ResponseOptions{ClientMinor: ex.minor, Via: "1.1 fulcrum", Close: closeClient}
+	editFields(&resp.Headers, ex.action.ResponseHeaders)
 	out, kind := h1.AppendResponseHead(cc.bufs.out, resp, &opt)
 	cc.bufs.out = out
 	bc.R.Discard(n)

@@ -45,7 +45,7 @@ func (cc *clientConn) serveRequest() bool {
 	if p == nil {
 		return cc.answer(500, n, "route has no pool\n")
 	}
-	ex := exchange{cc: cc, pool: p, head: n, trusted: trusted, start: start}
+	ex := exchange{cc: cc, pool: p, action: rt.Action, head: n, trusted: trusted, start: start}
 	e := cc.accessEntry(start) // before run: the request's views end with its body
 	cc.bodyOut = 0
 	keep := ex.run()

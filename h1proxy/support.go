@@ -1,6 +1,10 @@
 package h1proxy
 
 import (
+	"maps"
+	"slices"
+	"strings"
+
 	"github.com/fulcrum-lb/fulcrum/config"
 )
 
@@ -38,10 +42,53 @@ func unsupportedRoute(r config.Route) string {
 		return "route redirect"
 	case r.Respond != nil:
 		return "route respond"
-	case r.RequestHeaders != nil || r.ResponseHeaders != nil:
-		return "route header edits"
+	}
+	if why := unsupportedEdit("request_headers", r.RequestHeaders); why != "" {
+		return why
+	}
+	return unsupportedEdit("response_headers", r.ResponseHeaders)
+}
+
+// unsupportedEdit names a header edit this engine would not apply as package l7 does: one on a
+// field that h1 writes itself (framing, hop-by-hop, Host, Via, X-Forwarded-*), or a value with a
+// control character, which must never reach the wire (CR or LF would end the field early).
+func unsupportedEdit(key string, e *config.HeaderEdit) string {
+	if e == nil {
+		return ""
+	}
+	names := slices.Clone(e.Remove)
+	for _, m := range []map[string]string{e.Set, e.Add} {
+		for _, name := range slices.Sorted(maps.Keys(m)) {
+			if !printable(m[name]) {
+				return "route " + key + " value of " + name + " with a control character"
+			}
+			names = append(names, name)
+		}
+	}
+	for _, name := range names {
+		if writtenByEngine[strings.ToLower(name)] {
+			return "route " + key + " edit of " + name
+		}
 	}
 	return ""
+}
+
+// writtenByEngine are the fields h1 drops, rewrites or adds on the heads it forwards.
+var writtenByEngine = map[string]bool{
+	"host": true, "content-length": true, "transfer-encoding": true, "trailer": true,
+	"connection": true, "keep-alive": true, "proxy-connection": true, "te": true, "upgrade": true,
+	"proxy-authenticate": true, "proxy-authorization": true,
+	"via": true, "x-forwarded-for": true, "x-forwarded-proto": true, "x-forwarded-host": true,
+}
+
+// printable reports a field value without control characters other than HTAB (RFC 9110 §5.5).
+func printable(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func unsupportedPool(p config.Pool) string {

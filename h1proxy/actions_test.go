@@ -1,0 +1,101 @@
+package h1proxy
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/fulcrum-lb/fulcrum/config"
+)
+
+// actionsYAML has one route per action; the backend is the echoFields handler.
+const actionsYAML = `
+listeners:
+  - name: web
+    listen: 127.0.0.1:0
+    routes:
+      - match: {path_prefix: /edit}
+        pool: app
+        request_headers: {set: {X-Env: prod}, add: {x-tag: fulcrum}, remove: [X-Secret]}
+        response_headers: {set: {X-Backend: masked}, add: {X-Route: edit}, remove: [x-private]}
+      - pool: app
+pools:
+  - name: app
+    backends:
+      - address: "BACKEND"
+`
+
+// echoFields reports the X-Env, X-Tag and X-Secret fields it received (values joined by "|")
+// and sends fields for the response edits to change.
+func echoFields(w http.ResponseWriter, r *http.Request) {
+	for _, name := range []string{"X-Env", "X-Tag", "X-Secret"} {
+		w.Header().Set(name+"-Seen", strings.Join(r.Header.Values(name), "|"))
+	}
+	w.Header().Set("Echo-Path", r.URL.RequestURI())
+	w.Header().Set("X-Backend", "b1")
+	w.Header().Set("X-Private", "p")
+	w.Write([]byte("from backend"))
+}
+
+func TestHeaderEdits(t *testing.T) {
+	_, addr := startProxy(t, actionsYAML, startBackend(t, echoFields))
+	for _, tc := range []struct {
+		name    string
+		request string
+		want    map[string]string
+	}{
+		{name: "request fields set, added and removed",
+			request: "GET /edit HTTP/1.1\r\nHost: x\r\nx-env: dev\r\nX-Tag: client\r\nx-secret: s\r\nX-Secret: t\r\n\r\n",
+			want:    map[string]string{"X-Env-Seen": "prod", "X-Tag-Seen": "client|fulcrum", "X-Secret-Seen": ""}},
+		{name: "fields the client did not send are set and added",
+			request: "GET /edit HTTP/1.1\r\nHost: x\r\n\r\n",
+			want:    map[string]string{"X-Env-Seen": "prod", "X-Tag-Seen": "fulcrum"}},
+		{name: "response fields set, added and removed",
+			request: "GET /edit HTTP/1.1\r\nHost: x\r\n\r\n",
+			want:    map[string]string{"X-Backend": "masked", "X-Route": "edit", "X-Private": ""}},
+		{name: "another route is not edited",
+			request: "GET /plain HTTP/1.1\r\nHost: x\r\nX-Env: dev\r\nX-Secret: s\r\n\r\n",
+			want:    map[string]string{"X-Env-Seen": "dev", "X-Secret-Seen": "s", "X-Backend": "b1", "X-Private": "p", "X-Route": ""}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rc := dialRaw(t, addr)
+			rc.send(t, tc.request)
+			resp, body := rc.response(t, "GET")
+			if resp.StatusCode != 200 || body != "from backend" {
+				t.Fatalf("got %d %q, want 200 \"from backend\"", resp.StatusCode, body)
+			}
+			for name, want := range tc.want {
+				if got := strings.Join(resp.Header.Values(name), "|"); got != want {
+					t.Errorf("%s: got %q, want %q", name, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestUnsupportedNamesWhatFallsBack checks which route actions send a listener to package l7.
+func TestUnsupportedNamesWhatFallsBack(t *testing.T) {
+	for _, tc := range []struct {
+		name, route, want string
+	}{
+		{name: "plain pool", route: `pool: app`, want: ""},
+		{name: "header edits", route: `{pool: app, request_headers: {set: {X-A: "1"}, remove: [X-B]}, response_headers: {add: {X-C: "2"}}}`, want: ""},
+		{name: "request edit of a forwarding field", route: `{pool: app, request_headers: {set: {x-forwarded-for: "1.2.3.4"}}}`, want: "route request_headers edit of x-forwarded-for"},
+		{name: "response edit of framing", route: `{pool: app, response_headers: {remove: [Content-Length]}}`, want: "route response_headers edit of Content-Length"},
+		{name: "value with CR LF", route: `{pool: app, request_headers: {add: {X-A: "a\r\nEvil: 1"}}}`, want: "route request_headers value of X-A with a control character"},
+		{name: "value with NUL", route: `{pool: app, response_headers: {set: {X-A: "a\u0000"}}}`, want: "route response_headers value of X-A with a control character"},
+		{name: "mirror", route: `{pool: app, mirror: {pool: app}}`, want: "route mirror"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			yaml := "listeners:\n  - name: web\n    listen: 127.0.0.1:0\n    routes:\n      - " + tc.route +
+				"\npools:\n  - {name: app, backends: [{address: 127.0.0.1:1}]}\n"
+			cfg, err := config.Parse("test.yaml", []byte(yaml))
+			if err != nil {
+				t.Fatalf("config: %v\n%s", err, yaml)
+			}
+			if got := Unsupported(cfg, cfg.Listeners[0]); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
