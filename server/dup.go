@@ -3,41 +3,36 @@ package server
 import (
 	"net"
 	"os"
+	"strings"
 )
 
-// duplicate returns a second descriptor of sock for a service to serve and own, so that the
-// service's Shutdown closes only its copy while sock stays open for the next service on the
-// same address. When sock cannot be duplicated, the service serves sock itself (shared false).
-func duplicate(sock any) (served any, shared bool) {
-	f, ok := fileOf(sock)
-	if !ok {
-		return sock, false
-	}
-	defer f.Close()
-	var dup any
-	var err error
-	if _, packet := sock.(net.PacketConn); packet {
-		dup, err = net.FilePacketConn(f)
-	} else {
-		dup, err = net.FileListener(f)
-	}
-	if err != nil {
-		return sock, false
-	}
-	return dup, true
-}
-
-func fileOf(sock any) (*os.File, bool) {
+// spareOf returns a second descriptor of sock, the copy a successor on the same address can
+// take over while sock's service drains; nil when sock cannot be duplicated.
+func spareOf(sock any) *os.File {
 	fs, ok := sock.(interface{ File() (*os.File, error) })
 	if !ok {
-		return nil, false
+		return nil
 	}
 	f, err := fs.File()
-	return f, err == nil
+	if err != nil {
+		return nil
+	}
+	return f
 }
 
-func closeSocket(sock any) {
-	if c, ok := sock.(interface{ Close() error }); ok {
-		c.Close()
+// fromFile makes a listener (or packet conn, for a "udp ..." bind key) of its own from a
+// spare descriptor; f stays open and is closed by its owner.
+func fromFile(bind string, f *os.File) (any, error) {
+	if strings.HasPrefix(bind, "udp ") {
+		return net.FilePacketConn(f)
+	}
+	return net.FileListener(f)
+}
+
+// detach tells a socket wrapper that another descriptor carries on with the socket, so
+// closing this one must not stop it listening (package upgrade's listeners need this).
+func detach(sock any) {
+	if d, ok := sock.(interface{ Detach() }); ok {
+		d.Detach()
 	}
 }

@@ -76,7 +76,7 @@ func TestTCPEngineEpollServesSwitchesAndFallsBack(t *testing.T) {
 			t.Fatalf("%s: log %q, want a line containing %q", st.name, logs.String(), st.wantLog)
 		}
 		if got := echoThrough(t, listen, st.name); got != st.name {
-			t.Fatalf("%s: echo got %q, want %q", st.name, got, st.name)
+			t.Fatalf("%s: echo got %q, want %q; logs:\n%s", st.name, got, st.name, logs.String())
 		}
 	}
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net"
+	"os"
 	"strings"
 
 	"github.com/fulcrum-lb/fulcrum/config"
@@ -58,9 +59,9 @@ func protocolKey(cfg *config.Config, lc config.Listener) string {
 	return ""
 }
 
-// open starts a listener's service on a socket: the one a retired listener on the same
-// address handed over (so no connection is refused while settings change), or a new one.
-func (s *Server) open(cfg *config.Config, lc config.Listener, handover map[string]any) error {
+// open starts a listener's service on a socket: the one a retiring listener on the same
+// address hands over (so no connection is refused while settings change), or a new one.
+func (s *Server) open(cfg *config.Config, lc config.Listener, handover map[string]*os.File) error {
 	p, ok := protocols[lc.Protocol]
 	if !ok {
 		return fmt.Errorf("protocol %q is not supported", lc.Protocol)
@@ -70,13 +71,12 @@ func (s *Server) open(cfg *config.Config, lc config.Listener, handover map[strin
 	if err != nil {
 		return err
 	}
-	served, shared := duplicate(sock)
-	a.sock, a.shared = sock, shared
+	a.sock, a.spare = sock, spareOf(sock)
 	var run func() error
 	if p.servePacket != nil {
-		a.svc, run = p.servePacket(s, lc.Name, served.(net.PacketConn))
+		a.svc, run = p.servePacket(s, lc.Name, sock.(net.PacketConn))
 	} else {
-		a.svc, run = p.serve(s, lc.Name, served.(net.Listener))
+		a.svc, run = p.serve(s, lc.Name, sock.(net.Listener))
 	}
 	s.listeners[lc.Name] = a
 	go s.run(lc.Name, a, run)
@@ -96,15 +96,18 @@ func boundKey(a *active) string {
 	return network + " " + addrOf(a.sock)
 }
 
-// socketFor takes the socket handed over for bind, or binds a new one.
-func (s *Server) socketFor(bind string, handover map[string]any) (any, error) {
-	if sock, ok := handover[bind]; ok {
-		for k, v := range handover { // the same socket may be listed under two keys
-			if v == sock {
+// socketFor takes over the socket offered for bind, or binds a new one. A socket taken over
+// comes from a descriptor (net.FileListener), so its accepted connections get Go's default
+// TCP keep-alive; a socket bound here has none (see netSockets).
+func (s *Server) socketFor(bind string, handover map[string]*os.File) (any, error) {
+	if f, ok := handover[bind]; ok {
+		for k, v := range handover { // the same descriptor is listed under two keys
+			if v == f {
 				delete(handover, k)
 			}
 		}
-		return sock, nil
+		defer f.Close() // the new listener has a descriptor of its own
+		return fromFile(bind, f)
 	}
 	network, addr, _ := strings.Cut(bind, " ")
 	if network == "udp" {

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,12 +48,12 @@ type Server struct {
 type active struct {
 	key  listenerKey
 	bind string // network and address, e.g. "tcp 127.0.0.1:8080"
-	sock any    // the socket: net.Listener or net.PacketConn
-	// shared says the service serves a duplicate of sock, so sock outlives the service and
-	// can be handed to the next service on the same address without closing it.
-	shared bool
-	svc    Service
-	done   chan struct{} // closed when the service's Serve returns
+	sock any    // the socket the service serves: net.Listener or net.PacketConn
+	// spare is a second descriptor of the same socket, kept so that a successor on the same
+	// address can take the socket over while the service drains (nil: no handover).
+	spare *os.File
+	svc   Service
+	done  chan struct{} // closed when the service's Serve returns
 }
 
 // listenerKey is what forces a new socket or service when it changes; routes do not.
@@ -109,13 +110,14 @@ func (s *Server) reconcile(cfg *config.Config) error {
 	for _, lc := range cfg.Listeners {
 		want[lc.Name] = lc
 	}
-	handover := map[string]any{} // sockets of retired listeners, by bind key
+	handover := map[string]*os.File{} // spare descriptors of retiring listeners, by bind key
 	for name, a := range s.listeners {
 		if lc, ok := want[name]; !ok || keyOf(cfg, lc) != a.key {
-			s.retire(name, a, drainTimeout(lc))
-			if a.shared {
-				handover[a.bind] = a.sock
-				handover[boundKey(a)] = a.sock // port 0 resolved, as a successor would name it
+			delete(s.listeners, name)
+			s.retire(retiree{name, a, drainTimeout(lc)}, takenOver(cfg, s.listeners, a))
+			if a.spare != nil {
+				handover[a.bind] = a.spare
+				handover[boundKey(a)] = a.spare // port 0 resolved, as a successor would name it
 			}
 		}
 	}
@@ -128,9 +130,7 @@ func (s *Server) reconcile(cfg *config.Config) error {
 			errs = append(errs, fmt.Errorf("listener %q: %w", lc.Name, err))
 		}
 	}
-	for _, sock := range handover { // nobody took them: the address is gone
-		closeSocket(sock) // closing twice (two keys) is harmless
-	}
+	closeSpares(handover)
 	return errors.Join(errs...)
 }
 
@@ -146,25 +146,61 @@ func drainTimeout(lc config.Listener) time.Duration {
 	return 30 * time.Second
 }
 
-// retire stops a listener in the background, letting its work finish within timeout.
-func (s *Server) retire(name string, a *active, timeout time.Duration) {
-	delete(s.listeners, name)
+type retiree struct {
+	name    string
+	a       *active
+	timeout time.Duration
+}
+
+// retire stops a listener in the background, letting its work finish within timeout. When
+// a successor will take its socket over, the service's own descriptor is detached first, so
+// closing it leaves the socket listening (its spare carries it to the successor).
+func (s *Server) retire(r retiree, successor bool) {
+	if successor {
+		detach(r.a.sock)
+	}
 	s.draining.Add(1)
 	go func() {
 		defer s.draining.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
 		defer cancel()
-		if err := a.svc.Shutdown(ctx); err != nil {
-			s.logger.Warn("listener drain cut short", "listener", name, "err", err)
+		if err := r.a.svc.Shutdown(ctx); err != nil {
+			s.logger.Warn("listener drain cut short", "listener", r.name, "err", err)
 		}
 	}()
 }
 
-// shutdownActive closes a listener's socket, then stops its service, which closes the
-// service's own copy first thing: from then on new connections are refused.
+// takenOver reports whether a listener of cfg that is not running (so will be opened) binds
+// the retiring a's address, and so takes its socket over.
+func takenOver(cfg *config.Config, running map[string]*active, a *active) bool {
+	if a.spare == nil {
+		return false
+	}
+	for _, lc := range cfg.Listeners {
+		p, ok := protocols[lc.Protocol]
+		if _, up := running[lc.Name]; up || !ok {
+			continue
+		}
+		if b := bindKey(p, lc); b == a.bind || b == boundKey(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// closeSpares closes the spare descriptors no successor took: their addresses are no longer
+// served.
+func closeSpares(handover map[string]*os.File) {
+	for _, f := range handover {
+		f.Close() // a descriptor listed under two keys is closed twice; the second fails harmlessly
+	}
+}
+
+// shutdownActive closes a listener's spare descriptor, then stops its service, which closes
+// the socket first thing: from then on new connections are refused.
 func shutdownActive(ctx context.Context, a *active) error {
-	if a.shared {
-		closeSocket(a.sock)
+	if a.spare != nil {
+		a.spare.Close()
 	}
 	return a.svc.Shutdown(ctx)
 }
