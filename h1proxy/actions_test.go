@@ -18,6 +18,14 @@ listeners:
         pool: app
         request_headers: {set: {X-Env: prod}, add: {x-tag: fulcrum}, remove: [X-Secret]}
         response_headers: {set: {X-Backend: masked}, add: {X-Route: edit}, remove: [x-private]}
+      - match: {path: /health}
+        respond: {status: 204}
+      - match: {path: /hello}
+        respond: {body: "hi there"}
+        response_headers: {set: {X-Answered-By: fulcrum}}
+      - match: {path: /json}
+        respond: {status: 503, body: "{}"}
+        response_headers: {set: {Content-Type: application/json}}
       - pool: app
 pools:
   - name: app
@@ -73,6 +81,46 @@ func TestHeaderEdits(t *testing.T) {
 	}
 }
 
+// TestAnswers sends requests to routes that answer themselves, two per connection so that
+// keep-alive is checked too.
+func TestAnswers(t *testing.T) {
+	_, addr := startProxy(t, actionsYAML, startBackend(t, echoFields))
+	for _, tc := range []struct {
+		name, method, target string
+		wantStatus           int
+		wantBody             string
+		want                 map[string]string // "" for an absent field
+	}{
+		{name: "respond without body", method: "GET", target: "/health", wantStatus: 204,
+			want: map[string]string{"Content-Length": "", "Content-Type": ""}},
+		{name: "respond with body and edits", method: "GET", target: "/hello", wantStatus: 200, wantBody: "hi there",
+			want: map[string]string{"Content-Length": "8", "Content-Type": "text/plain; charset=utf-8", "X-Answered-By": "fulcrum"}},
+		{name: "respond to HEAD", method: "HEAD", target: "/hello", wantStatus: 200,
+			want: map[string]string{"Content-Length": "8", "X-Answered-By": "fulcrum"}},
+		{name: "respond with the edits' Content-Type", method: "GET", target: "/json", wantStatus: 503, wantBody: "{}",
+			want: map[string]string{"Content-Type": "application/json"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rc := dialRaw(t, addr)
+			for range 2 {
+				rc.send(t, tc.method+" "+tc.target+" HTTP/1.1\r\nHost: example.test\r\n\r\n")
+				resp, body := rc.response(t, tc.method)
+				if resp.StatusCode != tc.wantStatus || body != tc.wantBody {
+					t.Fatalf("got %d %q, want %d %q", resp.StatusCode, body, tc.wantStatus, tc.wantBody)
+				}
+				if resp.Header.Get("Date") == "" {
+					t.Errorf("Date: got none, want one")
+				}
+				for name, want := range tc.want {
+					if got := resp.Header.Get(name); got != want {
+						t.Errorf("%s: got %q, want %q", name, got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
 // TestUnsupportedNamesWhatFallsBack checks which route actions send a listener to package l7.
 func TestUnsupportedNamesWhatFallsBack(t *testing.T) {
 	for _, tc := range []struct {
@@ -84,6 +132,7 @@ func TestUnsupportedNamesWhatFallsBack(t *testing.T) {
 		{name: "response edit of framing", route: `{pool: app, response_headers: {remove: [Content-Length]}}`, want: "route response_headers edit of Content-Length"},
 		{name: "value with CR LF", route: `{pool: app, request_headers: {add: {X-A: "a\r\nEvil: 1"}}}`, want: "route request_headers value of X-A with a control character"},
 		{name: "value with NUL", route: `{pool: app, response_headers: {set: {X-A: "a\u0000"}}}`, want: "route response_headers value of X-A with a control character"},
+		{name: "respond", route: `respond: {status: 204}`, want: ""},
 		{name: "mirror", route: `{pool: app, mirror: {pool: app}}`, want: "route mirror"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -41,6 +41,9 @@ func (cc *clientConn) serveRequest() bool {
 	if rt == nil {
 		return cc.answer(404, n, "no route matches this request\n")
 	}
+	if rt.Action.Respond != nil {
+		return cc.answerAction(rt.Action, n)
+	}
 	p := choosePool(rt, client)
 	if p == nil {
 		return cc.answer(500, n, "route has no pool\n")

@@ -40,8 +40,6 @@ func unsupportedRoute(r config.Route) string {
 		return "route rewrite"
 	case r.Redirect != nil:
 		return "route redirect"
-	case r.Respond != nil:
-		return "route respond"
 	}
 	if why := unsupportedEdit("request_headers", r.RequestHeaders); why != "" {
 		return why
