@@ -26,6 +26,11 @@ listeners:
       - match: {path: /json}
         respond: {status: 503, body: "{}"}
         response_headers: {set: {Content-Type: application/json}}
+      - match: {path_prefix: /old}
+        redirect: {status: 301, scheme: https, path: /new}
+      - match: {path_prefix: /moved}
+        redirect: {host: "new.example:8443"}
+        response_headers: {set: {Cache-Control: no-store}}
       - pool: app
 pools:
   - name: app
@@ -99,6 +104,14 @@ func TestAnswers(t *testing.T) {
 			want: map[string]string{"Content-Length": "8", "X-Answered-By": "fulcrum"}},
 		{name: "respond with the edits' Content-Type", method: "GET", target: "/json", wantStatus: 503, wantBody: "{}",
 			want: map[string]string{"Content-Type": "application/json"}},
+		{name: "redirect to another scheme and path keeps the query", method: "GET", target: "/old/page?x=1", wantStatus: 301,
+			want: map[string]string{"Location": "https://example.test/new?x=1", "Content-Length": "0"}},
+		{name: "redirect to another host keeps the escaped path", method: "GET", target: "/moved/a%20b?q=%2F", wantStatus: 302,
+			want: map[string]string{"Location": "http://new.example:8443/moved/a%20b?q=%2F", "Cache-Control": "no-store"}},
+		{name: "redirect of an absolute-form request", method: "GET", target: "http://example.test/old?y", wantStatus: 301,
+			want: map[string]string{"Location": "https://example.test/new?y"}},
+		{name: "redirect to HEAD", method: "HEAD", target: "/old", wantStatus: 301,
+			want: map[string]string{"Location": "https://example.test/new", "Content-Length": ""}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rc := dialRaw(t, addr)
@@ -133,6 +146,8 @@ func TestUnsupportedNamesWhatFallsBack(t *testing.T) {
 		{name: "value with CR LF", route: `{pool: app, request_headers: {add: {X-A: "a\r\nEvil: 1"}}}`, want: "route request_headers value of X-A with a control character"},
 		{name: "value with NUL", route: `{pool: app, response_headers: {set: {X-A: "a\u0000"}}}`, want: "route response_headers value of X-A with a control character"},
 		{name: "respond", route: `respond: {status: 204}`, want: ""},
+		{name: "redirect", route: `redirect: {path: /x}`, want: ""},
+		{name: "redirect path with LF", route: `redirect: {path: "/x\nSet-Cookie: a=b"}`, want: "route redirect with a control character"},
 		{name: "mirror", route: `{pool: app, mirror: {pool: app}}`, want: "route mirror"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,14 +2,19 @@ package h1proxy
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/h1"
 	"github.com/fulcrum-lb/fulcrum/route"
 )
 
-var contentTypeText = h1.Header{Name: []byte("Content-Type"), Value: []byte("text/plain; charset=utf-8")}
+var (
+	contentTypeText = h1.Header{Name: []byte("Content-Type"), Value: []byte("text/plain; charset=utf-8")}
+	locationName    = []byte("Location")
+)
 
 // answerAction serves a route that answers itself, as package l7 does: respond with its status
 // and body (text/plain unless the edits name a Content-Type), or redirect with a Location. The
@@ -26,12 +31,28 @@ func (cc *clientConn) answerAction(a *route.Action, head int) bool {
 		if ct, _ := headerValue(fields, "content-type"); len(body) > 0 && len(ct) == 0 {
 			fields = append(fields, contentTypeText)
 		}
+	case a.Redirect != nil:
+		status = a.Redirect.Status
+		fields = append(fields, h1.Header{Name: locationName, Value: []byte(cc.redirectLocation(a.Redirect))})
+		editFields(&fields, a.ResponseHeaders)
 	}
 	cc.resp.Headers = fields
 	isHead := string(cc.req.Method) == "HEAD"
 	keep := cc.skipRequest(head) && !cc.req.Close
 	cc.bufs.out = appendAnswer(cc.bufs.out, status, fields, body, isHead, keep)
 	return cc.flush() == nil && keep
+}
+
+// redirectLocation builds the Location for rd from the request's scheme, Host and target, the
+// target read as net/http reads it (escaped path and raw query of the parsed request URI).
+func (cc *clientConn) redirectLocation(rd *route.Redirect) string {
+	target := string(cc.req.Target)
+	u, err := url.ParseRequestURI(target)
+	if err != nil { // not a URI net/url reads: the target's own path and query
+		path, query, _ := strings.Cut(string(cc.req.OriginTarget()), "?")
+		return rd.Location(cc.fw.Proto, string(cc.req.Host), path, query)
+	}
+	return rd.Location(cc.fw.Proto, string(cc.req.Host), u.EscapedPath(), u.RawQuery)
 }
 
 // appendAnswer appends a response as net/http writes it for a handler that set fields, wrote

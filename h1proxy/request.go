@@ -41,7 +41,7 @@ func (cc *clientConn) serveRequest() bool {
 	if rt == nil {
 		return cc.answer(404, n, "no route matches this request\n")
 	}
-	if rt.Action.Respond != nil {
+	if rt.Action.Respond != nil || rt.Action.Redirect != nil {
 		return cc.answerAction(rt.Action, n)
 	}
 	p := choosePool(rt, client)

@@ -38,8 +38,8 @@ func unsupportedRoute(r config.Route) string {
 		return "route mirror"
 	case r.Rewrite != nil:
 		return "route rewrite"
-	case r.Redirect != nil:
-		return "route redirect"
+	case r.Redirect != nil && !(printable(r.Redirect.Host) && printable(r.Redirect.Path)):
+		return "route redirect with a control character"
 	}
 	if why := unsupportedEdit("request_headers", r.RequestHeaders); why != "" {
 		return why
