@@ -18,6 +18,12 @@ listeners:
         pool: app
         request_headers: {set: {X-Env: prod}, add: {x-tag: fulcrum}, remove: [X-Secret]}
         response_headers: {set: {X-Backend: masked}, add: {X-Route: edit}, remove: [x-private]}
+      - match: {path_prefix: /svc}
+        pool: app
+        rewrite: {strip_prefix: /svc, replace_prefix: /v2}
+      - match: {headers: {X-Rewrite: strip}}
+        pool: app
+        rewrite: {strip_prefix: /api/}
       - match: {path: /health}
         respond: {status: 204}
       - match: {path: /hello}
@@ -86,6 +92,31 @@ func TestHeaderEdits(t *testing.T) {
 	}
 }
 
+func TestRewrite(t *testing.T) {
+	_, addr := startProxy(t, actionsYAML, startBackend(t, echoFields))
+	for _, tc := range []struct {
+		name, request, wantPath string
+	}{
+		{name: "prefix replaced, query kept", request: "GET /svc/users?id=7 HTTP/1.1\r\nHost: x\r\n\r\n", wantPath: "/v2/users?id=7"},
+		{name: "whole path is the prefix", request: "GET /svc HTTP/1.1\r\nHost: x\r\n\r\n", wantPath: "/v2/"},
+		{name: "absolute-form target", request: "GET http://x/svc/a?b HTTP/1.1\r\nHost: x\r\n\r\n", wantPath: "/v2/a?b"},
+		{name: "with a body", request: "POST /svc/p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", wantPath: "/v2/p"},
+		{name: "strip only", request: "GET /api/x HTTP/1.1\r\nHost: x\r\nX-Rewrite: strip\r\n\r\n", wantPath: "/x"},
+		{name: "strip on a segment boundary only", request: "GET /apix HTTP/1.1\r\nHost: x\r\nX-Rewrite: strip\r\n\r\n", wantPath: "/apix"},
+		{name: "strip leaves a slash", request: "GET /api HTTP/1.1\r\nHost: x\r\nX-Rewrite: strip\r\n\r\n", wantPath: "/"},
+		{name: "escaped path keeps its escapes", request: "GET /api/%7Ea%20b?q HTTP/1.1\r\nHost: x\r\nX-Rewrite: strip\r\n\r\n", wantPath: "/%7Ea%20b?q"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rc := dialRaw(t, addr)
+			rc.send(t, tc.request)
+			resp, body := rc.response(t, "GET")
+			if got := resp.Header.Get("Echo-Path"); resp.StatusCode != 200 || body != "from backend" || got != tc.wantPath {
+				t.Errorf("got %d %q at %q, want 200 \"from backend\" at %q", resp.StatusCode, body, got, tc.wantPath)
+			}
+		})
+	}
+}
+
 // TestAnswers sends requests to routes that answer themselves, two per connection so that
 // keep-alive is checked too.
 func TestAnswers(t *testing.T) {
@@ -148,6 +179,7 @@ func TestUnsupportedNamesWhatFallsBack(t *testing.T) {
 		{name: "respond", route: `respond: {status: 204}`, want: ""},
 		{name: "redirect", route: `redirect: {path: /x}`, want: ""},
 		{name: "redirect path with LF", route: `redirect: {path: "/x\nSet-Cookie: a=b"}`, want: "route redirect with a control character"},
+		{name: "rewrite", route: `{pool: app, rewrite: {replace_prefix: /v2}}`, want: ""},
 		{name: "mirror", route: `{pool: app, mirror: {pool: app}}`, want: "route mirror"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

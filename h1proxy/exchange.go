@@ -27,6 +27,7 @@ type exchange struct {
 	trusted bool
 	start   time.Time
 
+	target   []byte // the rewritten target to forward; nil forwards the request's own
 	replay   []byte // the whole body, buffered after the head, when it can be replayed
 	buffered bool   // the body (or its absence) is in the read buffer: the request can be replayed
 	streamed bool   // body bytes were read from the client: no replay is possible any more
@@ -54,6 +55,9 @@ func (ex *exchange) run() bool {
 	ex.bufferBody()
 	cc.bal.Key, cc.bal.HasKey = hashKey(ex.pool, &cc.req, cc.view.client)
 	editFields(&cc.req.Headers, ex.action.RequestHeaders) // after hashing: keys come from the client's fields
+	if !ex.action.Rewrite.Empty() {
+		ex.target = rewriteTarget(ex.action.Rewrite, cc.req.Target)
+	}
 	cc.bal.Tried, cc.bal.Now, cc.bal.IgnoreHealth = cc.tried[:0], ex.start.UnixNano(), false
 	conns := cc.s.backends.forPool(ex.pool)
 	var lastErr error
@@ -192,7 +196,7 @@ func (ex *exchange) roundTrip(bc *h1.BackendConn, start time.Time) (int, error) 
 func (ex *exchange) send(bc *h1.BackendConn) error {
 	cc := ex.cc
 	cc.fw.KeepClientXFF = ex.trusted
-	head := h1.AppendRequestHead(bc.W.AvailableBuffer(), &cc.req, &cc.fw)
+	head := appendForwardedHead(bc.W.AvailableBuffer(), &cc.req, &cc.fw, ex.target)
 	bc.W.Write(head)
 	if ex.buffered {
 		bc.W.Write(ex.replay)

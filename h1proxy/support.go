@@ -36,8 +36,8 @@ func unsupportedRoute(r config.Route) string {
 	switch {
 	case r.Mirror != nil:
 		return "route mirror"
-	case r.Rewrite != nil:
-		return "route rewrite"
+	case r.Rewrite != nil && !(printable(r.Rewrite.StripPrefix) && printable(r.Rewrite.ReplacePrefix)):
+		return "route rewrite with a control character"
 	case r.Redirect != nil && !(printable(r.Redirect.Host) && printable(r.Redirect.Path)):
 		return "route redirect with a control character"
 	}
