@@ -165,6 +165,38 @@ func TestAnswers(t *testing.T) {
 	}
 }
 
+// TestAnsweredBodiesAreSkipped checks that the body of a request answered without a backend is
+// read past, so the connection carries the next request, unless it is too large to read.
+func TestAnsweredBodiesAreSkipped(t *testing.T) {
+	_, addr := startProxy(t, actionsYAML, startBackend(t, echoFields))
+	for _, tc := range []struct {
+		name, request string
+		wantClosed    bool
+	}{
+		{name: "Content-Length body", request: "POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"},
+		{name: "chunked body", request: "POST /old HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"},
+		{name: "body over 256 KiB", request: "POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 262145\r\n\r\n", wantClosed: true},
+		{name: "body the client holds back for 100 Continue", request: "POST /hello HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n", wantClosed: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rc := dialRaw(t, addr)
+			rounds := 2
+			if tc.wantClosed {
+				rounds = 1
+			}
+			for range rounds {
+				rc.send(t, tc.request)
+				if resp, _ := rc.response(t, "POST"); resp.StatusCode >= 400 {
+					t.Fatalf("got %d, want an answer from the route", resp.StatusCode)
+				}
+			}
+			if closed := rc.closed(); closed != tc.wantClosed {
+				t.Errorf("connection closed: got %v, want %v", closed, tc.wantClosed)
+			}
+		})
+	}
+}
+
 // TestUnsupportedNamesWhatFallsBack checks which route actions send a listener to package l7.
 func TestUnsupportedNamesWhatFallsBack(t *testing.T) {
 	for _, tc := range []struct {

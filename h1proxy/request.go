@@ -166,22 +166,45 @@ func (cc *clientConn) answer(status, head int, msg string) bool {
 	return cc.flush() == nil && keep
 }
 
-// skipRequest discards a request that will not be forwarded, when its body is already
-// buffered; false means the connection cannot be reused.
+// maxSkippedBody is how much of a request body that is not forwarded is read and dropped to
+// keep the connection, net/http's limit (maxPostHandlerReadBytes).
+const maxSkippedBody = 256 << 10
+
+// skipRequest discards a request that will not be forwarded, reading its body when it is at
+// most maxSkippedBody long, as net/http does before it answers; false means the connection
+// cannot be reused (a larger or malformed body, or a client waiting for 100 Continue). The
+// request's views into the read buffer are invalid once it returns.
 func (cc *clientConn) skipRequest(head int) bool {
-	in := cc.bufs.in
-	body := int64(0)
-	switch cc.req.Body {
-	case h1.BodyLength:
-		body = cc.req.ContentLength
-	case h1.BodyChunked:
+	in, req := cc.bufs.in, &cc.req
+	switch {
+	case req.Body == h1.BodyNone:
+		in.Discard(head)
+		return true
+	case req.Expect100, req.Body == h1.BodyLength && req.ContentLength > maxSkippedBody:
 		return false
 	}
-	if int64(in.Buffered()) < int64(head)+body {
-		return false
+	in.Discard(head)
+	cc.rdl.extend(cc.c, time.Now(), cc.timeouts().idle)
+	if req.Body == h1.BodyLength {
+		return copyN(io.Discard, in, req.ContentLength, nil) == nil
 	}
-	in.Discard(head + int(body))
-	return true
+	cc.reqBody.Reset(in, h1.Limits{})
+	return readToEOF(&cc.reqBody, cc.bufs.scratch, maxSkippedBody)
+}
+
+// readToEOF reads r to its end into buf, reporting whether it ended cleanly within limit bytes.
+func readToEOF(r io.Reader, buf []byte, limit int64) bool {
+	for n := int64(0); n <= limit; {
+		k, err := r.Read(buf)
+		n += int64(k)
+		switch {
+		case err == io.EOF:
+			return n <= limit
+		case err != nil:
+			return false
+		}
+	}
+	return false
 }
 
 // copyN copies exactly n bytes from r to w, or until EOF when n < 0, without allocating.
