@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/config"
+	"github.com/fulcrum-lb/fulcrum/h1proxy"
 	"github.com/fulcrum-lb/fulcrum/server"
 )
 
@@ -70,12 +71,38 @@ func (b *backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // {{dir}} by a temporary directory of the test, and returns the server.
 func startFulcrum(t *testing.T, yaml string, backends ...*backend) *server.Server {
 	t.Helper()
+	return startFulcrumOn(t, "", yaml, backends...)
+}
+
+// engines are the HTTP/1.1 engines a test written for both runs against; FULCRUM_TEST_ENGINE
+// picks one.
+func engines() []string {
+	if e := os.Getenv("FULCRUM_TEST_ENGINE"); e != "" {
+		return []string{e}
+	}
+	return []string{"net_http", "fulcrum"}
+}
+
+// startFulcrumOn is startFulcrum with engine given to every http listener that names none (""
+// leaves the choice to the server). A listener the fulcrum engine cannot serve fails the test,
+// so that a test run on fulcrum never passes on net_http unnoticed.
+func startFulcrumOn(t *testing.T, engine, yaml string, backends ...*backend) *server.Server {
+	t.Helper()
 	for _, b := range backends {
 		yaml = strings.ReplaceAll(yaml, "{{"+b.name+"}}", b.addr)
 	}
 	cfg, err := config.Parse("test.yaml", []byte(yaml))
 	if err != nil {
 		t.Fatalf("config: %v\n%s", err, yaml)
+	}
+	for i, lc := range cfg.Listeners {
+		if engine == "" || lc.Engine != "" || (lc.Protocol != "" && lc.Protocol != "http") {
+			continue
+		}
+		if why := h1proxy.Unsupported(cfg, lc); engine == "fulcrum" && why != "" {
+			t.Fatalf("listener %s: engine fulcrum does not serve %s", lc.Name, why)
+		}
+		cfg.Listeners[i].Engine = engine
 	}
 	srv := server.New(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err := srv.Apply(cfg); err != nil {

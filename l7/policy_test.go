@@ -1,10 +1,17 @@
 package l7_test
 
 import (
+	"bufio"
+	"fmt"
+	"io"
 	"math"
+	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/fulcrum-lb/fulcrum/server"
 )
 
 const routesYAML = `
@@ -43,13 +50,19 @@ pools:
   - {name: e, backends: [{address: "{{e}}"}]}
 `
 
-// TestRoutesAndActions sends one request per matcher and action through fulcrum.
+// TestRoutesAndActions sends one request per matcher and action through fulcrum, on each
+// HTTP/1.1 engine.
 func TestRoutesAndActions(t *testing.T) {
 	var bs []*backend
 	for _, n := range []string{"a", "b", "c", "d", "e"} {
 		bs = append(bs, startBackend(t, n))
 	}
-	srv := startFulcrum(t, routesYAML, bs...)
+	for _, engine := range engines() {
+		t.Run(engine, func(t *testing.T) { testRoutesAndActions(t, startFulcrumOn(t, engine, routesYAML, bs...)) })
+	}
+}
+
+func testRoutesAndActions(t *testing.T, srv *server.Server) {
 	url := baseURL(srv, "web")
 	for _, tc := range []struct {
 		name       string
@@ -101,6 +114,62 @@ func TestRoutesAndActions(t *testing.T) {
 			t.Errorf("X-Tag at the backend: got %q, want [client fulcrum]", got)
 		}
 	})
+}
+
+// TestAnswersAlikeOnBothEngines sends the same bytes to routes that answer themselves on each
+// engine and compares what comes back: status, whether the connection closes, every field but
+// Date, and body. The status line's version is not compared: fulcrum answers every request in
+// HTTP/1.1 (RFC 9110 §6.2: a server sends its own version), net/http echoes an HTTP/1.0 one.
+func TestAnswersAlikeOnBothEngines(t *testing.T) {
+	var bs []*backend
+	for _, n := range []string{"a", "b", "c", "d", "e"} {
+		bs = append(bs, startBackend(t, n))
+	}
+	l7srv, h1srv := startFulcrumOn(t, "net_http", routesYAML, bs...), startFulcrumOn(t, "fulcrum", routesYAML, bs...)
+	for _, req := range []string{
+		"GET /lb-health HTTP/1.1\r\nHost: example.test\r\n\r\n",
+		"GET /hello HTTP/1.1\r\nHost: example.test\r\n\r\n",
+		"HEAD /hello HTTP/1.1\r\nHost: example.test\r\n\r\n",
+		"GET /hello HTTP/1.0\r\n\r\n",
+		"GET /hello HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n",
+		"GET /old/page?x=1 HTTP/1.1\r\nHost: example.test\r\n\r\n",
+		"HEAD /old HTTP/1.1\r\nHost: example.test\r\n\r\n",
+		"GET /old/a%20b/%7E?q=%2F&r HTTP/1.1\r\nHost: example.test:8080\r\n\r\n",
+		"GET http://example.test/old? HTTP/1.1\r\nHost: example.test\r\n\r\n",
+		"POST /hello HTTP/1.1\r\nHost: example.test\r\nContent-Length: 3\r\n\r\nabc",
+		"POST /old HTTP/1.1\r\nHost: example.test\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+		"POST /hello HTTP/1.1\r\nHost: example.test\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n",
+		"POST /hello HTTP/1.1\r\nHost: example.test\r\nContent-Length: 300000\r\n\r\n",
+	} {
+		method, _, _ := strings.Cut(req, " ")
+		want := rawExchange(t, l7srv.Addr("web").String(), method, req)
+		if got := rawExchange(t, h1srv.Addr("web").String(), method, req); got != want {
+			t.Errorf("%q:\nfulcrum answered\n%s\nnet_http answered\n%s", req, got, want)
+		}
+	}
+}
+
+// rawExchange sends req on a new connection and returns the response's status line, its
+// fields but Date in order, and its body, as text.
+func rawExchange(t *testing.T, addr, method, req string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, req)
+	resp, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: method})
+	if err != nil {
+		t.Fatalf("%q: %v", req, err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Header.Del("Date")
+	var b strings.Builder
+	fmt.Fprintf(&b, "HTTP/%d.x %s close=%v length=%d\n", resp.ProtoMajor, resp.Status, resp.Close, resp.ContentLength)
+	resp.Header.Write(&b)
+	return b.String() + string(body)
 }
 
 // TestSplit95 checks a 95/5 split over 20000 sequential keep-alive requests.
