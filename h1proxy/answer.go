@@ -21,25 +21,25 @@ var (
 // route's response header edits apply to the answer too. It reports whether the connection
 // may serve another request; it allocates only for what the answer needs.
 func (cc *clientConn) answerAction(a *route.Action, head int) bool {
-	fields := cc.resp.Headers[:0] // no backend response is being read: its fields are scratch
+	fields := &cc.resp.Headers // no backend response is being read: its fields are scratch
+	*fields = (*fields)[:0]
 	var status int
 	var body []byte
 	switch {
 	case a.Respond != nil:
 		status, body = a.Respond.Status, a.Respond.Body
-		editFields(&fields, a.ResponseHeaders)
-		if ct, _ := headerValue(fields, "content-type"); len(body) > 0 && len(ct) == 0 {
-			fields = append(fields, contentTypeText)
+		editFields(fields, a.ResponseHeaders)
+		if ct, _ := headerValue(*fields, "content-type"); len(body) > 0 && len(ct) == 0 {
+			*fields = append(*fields, contentTypeText)
 		}
 	case a.Redirect != nil:
 		status = a.Redirect.Status
-		fields = append(fields, h1.Header{Name: locationName, Value: []byte(cc.redirectLocation(a.Redirect))})
-		editFields(&fields, a.ResponseHeaders)
+		*fields = append(*fields, h1.Header{Name: locationName, Value: []byte(cc.redirectLocation(a.Redirect))})
+		editFields(fields, a.ResponseHeaders)
 	}
-	cc.resp.Headers = fields
 	isHead := string(cc.req.Method) == "HEAD"
 	keep := cc.skipRequest(head) && !cc.req.Close
-	cc.bufs.out = appendAnswer(cc.bufs.out, status, fields, body, isHead, keep)
+	cc.bufs.out = appendAnswer(cc.bufs.out, status, *fields, body, isHead, keep)
 	return cc.flush() == nil && keep
 }
 

@@ -17,7 +17,12 @@
 // runnable connections go first, so the answer is usually there and the read does not fail
 // with EAGAIN and park; bench/H1-FIGURES.md has the measurements.
 //
-// It serves cleartext HTTP/1.1 listeners. Route actions that rewrite messages (header edits,
-// rewrite, redirect, respond, mirror), cookie affinity and TLS or HTTP/2 backends are served by
-// package l7; Unsupported says which of them a listener uses.
+// It serves cleartext HTTP/1.1 listeners and the route actions split, respond, redirect,
+// rewrite and request/response header edits, with package l7's results (l7's
+// TestRoutesAndActions and TestAnswersAlikeOnBothEngines run on both engines). An action costs
+// allocations only on the requests whose route uses it: header edits and respond none, rewrite
+// and redirect a few (the target is read with net/url, as l7 does). Mirror, cookie affinity, TLS
+// or HTTP/2 backends, and header edits of fields h1 writes itself (framing, hop-by-hop, Host,
+// Via, X-Forwarded-*) or with control characters in a value are served by package l7;
+// Unsupported says which of them a listener uses.
 package h1proxy
