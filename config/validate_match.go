@@ -61,6 +61,9 @@ func checkMatchPath(c *checker, path, value string) {
 	if value != "" && !strings.HasPrefix(value, "/") {
 		c.errorf(path, "%s %q must start with \"/\"", lastElem(path), value)
 	}
+	if hasControl(value, false) {
+		c.errorf(path, "%s %q has a control character", lastElem(path), value)
+	}
 }
 
 // checkMethod reports a method that is not an upper-case token.

@@ -300,6 +300,9 @@ func checkHeaderEdit(c *checker, path string, e *HeaderEdit) {
 		}
 		for _, name := range sortedKeys(m) {
 			checkHeaderName(c, childPath(childPath(path, key), name), name)
+			if hasControl(m[name], true) {
+				c.errorf(childPath(childPath(path, key), name), "header %s: value %q has a control character (CR, LF, NUL...)", name, m[name])
+			}
 		}
 	}
 	for i, name := range e.Remove {
@@ -454,4 +457,16 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// hasControl reports whether s holds an ASCII control character (DEL included); tab counts
+// only when tabOK is false. Such bytes in a header value or a path would split or corrupt
+// the HTTP message fulcrum writes.
+func hasControl(s string, tabOK bool) bool {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; (b < ' ' && !(tabOK && b == '\t')) || b == 0x7f {
+			return true
+		}
+	}
+	return false
 }
