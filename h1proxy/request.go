@@ -4,14 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"math/rand/v2"
-	"net/netip"
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/accesslog"
-	"github.com/fulcrum-lb/fulcrum/balance"
 	"github.com/fulcrum-lb/fulcrum/h1"
-	"github.com/fulcrum-lb/fulcrum/runtime"
 )
 
 // maxEmptyLines is how many stray CRLFs are skipped before a request line (RFC 9112 §2.2).
@@ -44,7 +40,7 @@ func (cc *clientConn) serveRequest() bool {
 	if rt.Action.Respond != nil || rt.Action.Redirect != nil {
 		return cc.answerAction(rt.Action, n)
 	}
-	p := choosePool(rt, client)
+	p := rt.ChoosePool(client)
 	if p == nil {
 		return cc.answer(500, n, "route has no pool\n")
 	}
@@ -78,21 +74,6 @@ func (cc *clientConn) accessEntry(start time.Time) *accesslog.Entry {
 		e.BytesIn = cc.req.ContentLength
 	}
 	return e
-}
-
-// choosePool returns the route's pool, or its split target for this request: at random, or by
-// a hash of the client address when the split is sticky.
-func choosePool(rt *runtime.Route, client netip.Addr) *runtime.Pool {
-	sp := rt.Action.Split
-	if sp == nil {
-		return rt.Pool
-	}
-	n := rand.Uint64()
-	if sp.Sticky {
-		b := client.As16()
-		n = balance.HashKey(b[:])
-	}
-	return rt.Pools[sp.Pool(sp.Pick(n))]
 }
 
 // readHead parses the next request head from the buffered bytes, reading more while it is
