@@ -3,6 +3,7 @@
 package loopback
 
 import (
+	"crypto/tls"
 	"io"
 	"net"
 	"testing"
@@ -67,4 +68,22 @@ func ClosedPort(t testing.TB) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	return addr
+}
+
+// ClientHello returns the first flight a TLS client sends for serverName (its ClientHello
+// record), for tests of SNI routing.
+func ClientHello(t testing.TB, serverName string) []byte {
+	t.Helper()
+	client, server := net.Pipe()
+	defer server.Close()
+	go func() {
+		tls.Client(client, &tls.Config{ServerName: serverName}).Handshake()
+		client.Close()
+	}()
+	buf := make([]byte, 4096)
+	n, err := server.Read(buf)
+	if err != nil {
+		t.Fatalf("reading the ClientHello: %v", err)
+	}
+	return buf[:n]
 }

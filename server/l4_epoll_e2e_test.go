@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"bytes"
-	"crypto/tls"
 	"io"
 	"log/slog"
 	"net"
@@ -81,23 +80,6 @@ func TestTCPEngineEpollServesSwitchesAndFallsBack(t *testing.T) {
 	}
 }
 
-// clientHello returns the first bytes a TLS client sends for serverName.
-func clientHello(t *testing.T, serverName string) string {
-	t.Helper()
-	client, server := net.Pipe()
-	defer server.Close()
-	go func() {
-		tls.Client(client, &tls.Config{ServerName: serverName}).Handshake()
-		client.Close()
-	}()
-	buf := make([]byte, 4096)
-	n, err := server.Read(buf)
-	if err != nil {
-		t.Fatalf("reading the ClientHello: %v", err)
-	}
-	return string(buf[:n])
-}
-
 // A tls listener is served on either engine: the ClientHello reaches the backend the SNI
 // route names (an echo here), byte for byte.
 func TestTLSListenerServedOnEitherEngine(t *testing.T) {
@@ -108,7 +90,7 @@ func TestTLSListenerServedOnEitherEngine(t *testing.T) {
 	var logs syncBuffer
 	srv := server.New(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	t.Cleanup(func() { srv.Shutdown(t.Context()) })
-	hello := clientHello(t, "api.example.com")
+	hello := string(loopback.ClientHello(t, "api.example.com"))
 	listen := "127.0.0.1:0"
 	for _, engine := range []string{"epoll", "netpoll", "epoll"} {
 		cfg := testConfig(t, "listeners:\n  - {name: pass, protocol: tls, listen: \""+listen+"\", engine: "+engine+

@@ -1,35 +1,17 @@
 package epoll
 
 import (
-	"crypto/tls"
 	"errors"
-	"net"
 	"net/netip"
 	"testing"
 
 	"github.com/fulcrum-lb/fulcrum/l4/proxyproto"
 	"github.com/fulcrum-lb/fulcrum/l4/sni"
+	"github.com/fulcrum-lb/fulcrum/loopback"
 )
 
-// clientHello returns the first flight a TLS client sends for serverName.
-func clientHello(t *testing.T, serverName string) []byte {
-	t.Helper()
-	client, server := net.Pipe()
-	defer server.Close()
-	go func() {
-		tls.Client(client, &tls.Config{ServerName: serverName}).Handshake()
-		client.Close()
-	}()
-	buf := make([]byte, 4096)
-	n, err := server.Read(buf)
-	if err != nil {
-		t.Fatalf("reading the ClientHello: %v", err)
-	}
-	return buf[:n]
-}
-
 func TestParsePreludeTellsShortFromDoneFromBad(t *testing.T) {
-	hello := clientHello(t, "api.example.com")
+	hello := loopback.ClientHello(t, "api.example.com")
 	src, dst := netip.MustParseAddrPort("192.0.2.10:40000"), netip.MustParseAddrPort("198.51.100.1:443")
 	header := proxyproto.AppendV1(nil, src, dst)
 	withHeader := append(append([]byte{}, header...), hello...)
