@@ -76,17 +76,8 @@ func finish(d, other *direction, dst *side) error {
 // cannot take now is kept in d.pend.
 func (l *loop) read(c *conn, d *direction, src, dst *side) error {
 	n, err := sysRead(src.fd, l.buf[:])
-	switch {
-	case err == unix.EAGAIN:
-		src.readable = false
-		return nil
-	case err == unix.EINTR:
-		return nil
-	case err != nil:
+	if more, err := readOutcome(int64(n), err, d, src); !more {
 		return err
-	case n == 0:
-		d.eof = true
-		return nil
 	}
 	c.lastActive = l.now
 	d.n += int64(n)
@@ -99,6 +90,25 @@ func (l *loop) read(c *conn, d *direction, src, dst *side) error {
 		src.readable = false // a short read emptied the socket
 	}
 	return write(d, dst, l.buf[:n])
+}
+
+// readOutcome sorts the result of a read or splice from src: more is true when n bytes
+// arrived; otherwise it records EAGAIN (src drained) or EOF on d, and err is the error that
+// ends the connection, if any.
+func readOutcome(n int64, err error, d *direction, src *side) (more bool, _ error) {
+	switch {
+	case err == unix.EAGAIN:
+		src.readable = false
+		return false, nil
+	case err == unix.EINTR:
+		return false, nil
+	case err != nil:
+		return false, err
+	case n == 0:
+		d.eof = true
+		return false, nil
+	}
+	return true, nil
 }
 
 // write sends b to dst, keeping the rest in d.pend if dst is full.
@@ -159,17 +169,8 @@ func (l *loop) spliceIn(c *conn, d *direction, src *side) error {
 		d.pipe, d.hasPipe = p, true
 	}
 	n, err := splice(src.fd, d.pipe.w, pipeBytes)
-	switch {
-	case err == unix.EAGAIN:
-		src.readable = false
-		return nil
-	case err == unix.EINTR:
-		return nil
-	case err != nil:
+	if more, err := readOutcome(n, err, d, src); !more {
 		return err
-	case n == 0:
-		d.eof = true
-		return nil
 	}
 	c.lastActive = l.now
 	d.inPipe += int(n)
