@@ -10,6 +10,9 @@ import (
 // unusable reports whether an idle connection was closed by the backend or has unsolicited
 // bytes waiting: one non-blocking MSG_PEEK recv, no waiting.
 func unusable(c net.Conn) bool {
+	if a, ok := c.(interface{ Alive() bool }); ok {
+		return !a.Alive()
+	}
 	sc, ok := c.(syscall.Conn)
 	if !ok {
 		return false

@@ -50,6 +50,9 @@ func NewSocketIO(c net.Conn) *SocketIO {
 // both (writev), so a response head in one buffer and a body in another leave together
 // without being copied into one. It returns the bytes written from a and b together.
 func (s *SocketIO) WriteBoth(a, b []byte) (int, error) {
+	if wb, ok := s.conn.(bothWriter); ok {
+		return wb.WriteBoth(a, b)
+	}
 	if s.raw == nil || !rawIOSupported {
 		return writeBothPlain(s, a, b)
 	}
@@ -61,6 +64,11 @@ func (s *SocketIO) WriteBoth(a, b []byte) (int, error) {
 		err = s.werr
 	}
 	return n, err
+}
+
+// bothWriter is a connection that writes two slices with one call itself (netloop.Conn).
+type bothWriter interface {
+	WriteBoth(a, b []byte) (int, error)
 }
 
 func writeBothPlain(w io.Writer, a, b []byte) (int, error) {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/h1"
+	"github.com/fulcrum-lb/fulcrum/netloop"
 	"github.com/fulcrum-lb/fulcrum/runtime"
 )
 
@@ -24,7 +25,8 @@ const backendReadBuffer = 64 << 10
 // backendPools keeps one h1.Pool of keep-alive backend connections per distinct pair of pool
 // timeouts (connect, idle), shared by every pool that configures the same pair.
 type backendPools struct {
-	pools sync.Map // poolKey → *h1.Pool
+	pools    sync.Map // poolKey → *h1.Pool
+	noPoller bool     // serve on the runtime's netpoller (tests of that path)
 }
 
 type poolKey struct{ connect, idle time.Duration }
@@ -35,14 +37,31 @@ func (b *backendPools) forPool(p *runtime.Pool) *h1.Pool {
 	if v, ok := b.pools.Load(k); ok {
 		return v.(*h1.Pool)
 	}
+	var dialer h1.Dialer = &net.Dialer{Timeout: k.connect}
+	if p := b.poller(); p != nil {
+		dialer = &netloop.Dialer{Poller: p, Timeout: k.connect}
+	}
 	v, _ := b.pools.LoadOrStore(k, h1.NewPool(h1.PoolConfig{
-		Dialer:         &net.Dialer{Timeout: k.connect},
+		Dialer:         dialer,
 		IdleTimeout:    k.idle,
 		MaxIdlePerAddr: 256,
 		ReadBufferSize: backendReadBuffer,
 		TrustIdle:      time.Second,
 	}))
 	return v.(*h1.Pool)
+}
+
+// poller returns the netloop poller sockets run on, or nil where there is none (then the
+// runtime's netpoller serves them).
+func (b *backendPools) poller() *netloop.Poller {
+	if !netloop.Supported || b.noPoller {
+		return nil
+	}
+	p, err := netloop.Default()
+	if err != nil {
+		return nil
+	}
+	return p
 }
 
 func (b *backendPools) closeIdle() {

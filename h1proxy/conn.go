@@ -125,7 +125,7 @@ func (cc *clientConn) awaitRequest() bool {
 	if !cc.state.CompareAndSwap(stateActive, stateIdle) || cc.s.closing.Load() {
 		return false
 	}
-	yieldBeforeRead()
+	yieldBeforeRead(cc.c)
 	err := cc.waitReadable()
 	if !cc.state.CompareAndSwap(stateIdle, stateActive) {
 		return false // Shutdown closed it meanwhile
@@ -137,11 +137,25 @@ func (cc *clientConn) awaitRequest() bool {
 // peer's answer to what was just written. Under load the answer has usually arrived by the time
 // this goroutine runs again, so the read finds bytes instead of failing with EAGAIN and parking
 // (the runtime must try a read before it parks: it resets readiness when a read starts). With
-// nothing else runnable it returns at once.
-func yieldBeforeRead() { runtime.Gosched() }
+// nothing else runnable it returns at once. A connection on the netloop poller parks without a
+// failed read anyway, so it does not yield.
+func yieldBeforeRead(c net.Conn) {
+	if _, onPoller := c.(readinessWaiter); !onPoller {
+		runtime.Gosched()
+	}
+}
 
 // waitReadable blocks until the client sends bytes and buffers them.
 func (cc *clientConn) waitReadable() error {
+	if w, ok := cc.c.(readinessWaiter); ok {
+		cc.releaseBuffers()
+		if err := w.WaitReadable(); err != nil {
+			return err
+		}
+		cc.takeBuffers()
+		_, err := cc.bufs.in.Peek(1)
+		return err
+	}
 	if cc.raw == nil {
 		cc.takeBuffers()
 		_, err := cc.bufs.in.Peek(1)
@@ -154,6 +168,9 @@ func (cc *clientConn) waitReadable() error {
 	}
 	return cc.waitErr
 }
+
+// readinessWaiter is a connection that can wait for bytes without reading them (netloop.Conn).
+type readinessWaiter interface{ WaitReadable() error }
 
 // readReady runs inside RawConn.Read: it takes buffers and reads without blocking, giving the
 // buffers back when there was nothing to read, so the wait itself holds none.

@@ -176,7 +176,7 @@ func (ex *exchange) roundTrip(bc *h1.BackendConn, start time.Time) (int, error) 
 		return 0, err
 	}
 	bc.ExtendReadDeadline(start, headerTimeout(ex.pool))
-	yieldBeforeRead()
+	yieldBeforeRead(bc.Conn)
 	for {
 		n, err := ex.readResponseHead(bc)
 		if err != nil {

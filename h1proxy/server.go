@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/accesslog"
+	"github.com/fulcrum-lb/fulcrum/netloop"
 	"github.com/fulcrum-lb/fulcrum/runtime"
 )
 
@@ -66,6 +67,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		ln.Close()
 		return nil
 	}
+	ln = s.Listen(ln)
 	s.ln = ln
 	s.accepting.Add(1)
 	defer s.accepting.Done()
@@ -86,6 +88,21 @@ func (s *Server) Serve(ln net.Listener) error {
 		backoff = 0
 		s.start(c)
 	}
+}
+
+// Listen returns ln wrapped so that its connections run on the netloop poller, or ln itself
+// when it is not a TCP listener or the system has no poller (the runtime's netpoller serves
+// them then). Serve calls it; call it first to put a wrapper (a connection limit) around the
+// result.
+func (s *Server) Listen(ln net.Listener) net.Listener {
+	p := s.backends.poller()
+	if _, done := ln.(*netloop.Listener); done || p == nil {
+		return ln
+	}
+	if l, ok := netloop.Listen(p, ln); ok {
+		return l
+	}
+	return ln
 }
 
 // nextBackoff doubles the pause after a failed Accept, from 5ms up to 1s.

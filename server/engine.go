@@ -49,6 +49,7 @@ func serveFulcrum(s *Server, name string, ln net.Listener) (Service, func() erro
 	srv.Observer = s.metrics
 	srv.AccessLog = s.AccessLog()
 	srv.H2C = h2cHandler(s, name)
+	ln = srv.Listen(ln) // under the connection limit, which must see every Accept
 	if n := s.rt.Snapshot().Listeners[name].Config.MaxConnections; n > 0 {
 		ln = limitListener(ln, n)
 	}

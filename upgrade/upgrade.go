@@ -99,6 +99,9 @@ type listener struct {
 	detached   atomic.Bool     // another descriptor in this process carries on with the socket
 }
 
+// Unwrap returns the listener on the socket, for code that reads the socket itself (netloop).
+func (l *listener) Unwrap() net.Listener { return l.Listener }
+
 // Detach makes Close close only this descriptor: a successor listener in this process has
 // taken the socket over (see server's listener handover).
 func (l *listener) Detach() { l.detached.Store(true) }

@@ -1,0 +1,304 @@
+package netloop
+
+import (
+	"io"
+	"net"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Readiness bits, set by the loop's events and cleared by the Conn's own calls.
+const (
+	readable uint32 = 1 << iota
+	writable
+)
+
+// State bits of Conn.state, above the count of calls in progress.
+const (
+	closedBit = 1 << 62 // Close was called
+	doneBit   = 1 << 61 // the descriptor was closed
+	refMask   = doneBit - 1
+)
+
+// Conn is a TCP connection on the poller. It satisfies net.Conn, with Go's rules: one reader
+// and one writer at a time, Close from anywhere, deadlines from anywhere.
+type Conn struct {
+	p     *Poller
+	fd    int
+	gen   int32
+	state atomic.Int64  // calls in progress, closedBit, doneBit
+	ready atomic.Uint32 // readable, writable
+	r, w  waiter
+	raddr net.Addr
+	// borrowed: the descriptor belongs to someone else (a net.Listener); closing the Conn
+	// takes it out of the epoll set instead of closing it.
+	borrowed bool
+}
+
+// newConn registers fd; ready says what to assume before the first event (when unknown, both:
+// the first call tries).
+func newConn(p *Poller, fd int, raddr net.Addr, ready uint32) (*Conn, error) {
+	c := &Conn{p: p, fd: fd, raddr: raddr}
+	c.ready.Store(ready)
+	c.r.init()
+	c.w.init()
+	if err := p.register(c); err != nil {
+		sysClose(fd)
+		return nil, err
+	}
+	return c, nil
+}
+
+// enter counts a call in progress; it fails once Close was called.
+func (c *Conn) enter() error {
+	if c.state.Add(1)&closedBit != 0 {
+		c.leave()
+		return net.ErrClosed
+	}
+	return nil
+}
+
+// leave ends a call; the last one out after Close closes the descriptor.
+func (c *Conn) leave() {
+	if c.state.Add(-1) == closedBit {
+		c.closeFD()
+	}
+}
+
+func (c *Conn) closeFD() {
+	if !c.state.CompareAndSwap(closedBit, closedBit|doneBit) {
+		return
+	}
+	if c.borrowed {
+		epollCtl(c.p.ep, unix.EPOLL_CTL_DEL, c.fd, &unix.EpollEvent{})
+		return
+	}
+	sysClose(c.fd)
+}
+
+// newBorrowedConn watches a descriptor that stays someone else's to close.
+func newBorrowedConn(p *Poller, fd int) (*Conn, error) {
+	c := &Conn{p: p, fd: fd, borrowed: true}
+	c.ready.Store(readable)
+	c.r.init()
+	c.w.init()
+	return c, p.register(c)
+}
+
+// Close closes the connection; calls waiting on it return net.ErrClosed.
+func (c *Conn) Close() error {
+	if c.state.Or(closedBit)&closedBit != 0 {
+		return net.ErrClosed
+	}
+	c.p.forget(c)
+	c.r.stop()
+	c.w.stop()
+	if c.state.Load() == closedBit {
+		c.closeFD()
+	}
+	return nil
+}
+
+func (c *Conn) closed() bool { return c.state.Load()&closedBit != 0 }
+
+// Read reads what the socket has, waiting until it has something; io.EOF at the end.
+func (c *Conn) Read(b []byte) (int, error) {
+	if err := c.enter(); err != nil {
+		return 0, err
+	}
+	defer c.leave()
+	if len(b) == 0 {
+		return 0, nil
+	}
+	for {
+		if err := c.await(&c.r, readable); err != nil {
+			return 0, c.opError("read", err)
+		}
+		c.ready.And(^readable) // before the read: an event during it sets it again
+		n, errno := sysRead(c.fd, b)
+		switch {
+		case errno == unix.EAGAIN || errno == unix.EINTR:
+			continue
+		case errno != 0:
+			c.ready.Or(readable)
+			return 0, c.opError("read", os.NewSyscallError("read", errno))
+		case n == 0:
+			c.ready.Or(readable) // the end stays readable
+			return 0, io.EOF
+		case n == len(b):
+			c.ready.Or(readable) // a full read may have left more queued
+		}
+		return n, nil
+	}
+}
+
+// WaitReadable waits until the socket has bytes (or an end or error) to read, without reading.
+func (c *Conn) WaitReadable() error {
+	if err := c.enter(); err != nil {
+		return err
+	}
+	defer c.leave()
+	return c.opError("read", c.await(&c.r, readable))
+}
+
+// Write writes all of b, waiting while the socket's send buffer is full.
+func (c *Conn) Write(b []byte) (int, error) {
+	if err := c.enter(); err != nil {
+		return 0, err
+	}
+	defer c.leave()
+	done := 0
+	for done < len(b) {
+		n, err := c.writeOnce(func() (int, unix.Errno) { return sysWrite(c.fd, b[done:]) })
+		if err != nil {
+			return done, err
+		}
+		done += n
+	}
+	return done, nil
+}
+
+// WriteBoth writes all of a and then all of b, in one writev when the socket takes both.
+func (c *Conn) WriteBoth(a, b []byte) (int, error) {
+	if len(a) == 0 || len(b) == 0 {
+		n, err := c.Write(a)
+		if err != nil {
+			return n, err
+		}
+		m, err := c.Write(b)
+		return n + m, err
+	}
+	if err := c.enter(); err != nil {
+		return 0, err
+	}
+	n, err := c.writeOnce(func() (int, unix.Errno) { return sysWritev(c.fd, a, b) })
+	c.leave()
+	if err != nil || n == len(a)+len(b) {
+		return n, err
+	}
+	if n < len(a) {
+		k, err := c.WriteBoth(a[n:], b)
+		return n + k, err
+	}
+	k, err := c.Write(b[n-len(a):])
+	return n + k, err
+}
+
+// writeOnce makes one successful write call, waiting for room when the socket has none.
+func (c *Conn) writeOnce(call func() (int, unix.Errno)) (int, error) {
+	for {
+		if err := c.await(&c.w, writable); err != nil {
+			return 0, c.opError("write", err)
+		}
+		n, errno := call()
+		switch errno {
+		case 0:
+			return n, nil
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			c.ready.And(^writable)
+			if n, errno = call(); errno == 0 { // room made before the clear would be lost
+				return n, nil
+			}
+			if errno == unix.EAGAIN || errno == unix.EINTR {
+				continue
+			}
+		}
+		return 0, c.opError("write", os.NewSyscallError("write", errno))
+	}
+}
+
+// await returns once the bit is ready, or with the deadline's or Close's error.
+func (c *Conn) await(w *waiter, bit uint32) error {
+	for {
+		if c.ready.Load()&bit != 0 {
+			return nil
+		}
+		if err := c.waitErr(w); err != nil {
+			return err
+		}
+		w.want.Store(true)
+		if c.ready.Load()&bit != 0 || c.waitErr(w) != nil {
+			w.want.Store(false)
+			continue
+		}
+		<-w.ch
+		w.want.Store(false)
+	}
+}
+
+func (c *Conn) waitErr(w *waiter) error {
+	switch {
+	case c.closed():
+		return net.ErrClosed
+	case w.expired.Load():
+		return os.ErrDeadlineExceeded
+	}
+	return nil
+}
+
+func (c *Conn) opError(op string, err error) error {
+	if err == nil || err == io.EOF {
+		return err
+	}
+	return &net.OpError{Op: op, Net: "tcp", Source: c.LocalAddr(), Addr: c.raddr, Err: err}
+}
+
+// CloseWrite shuts down the sending side.
+func (c *Conn) CloseWrite() error {
+	if err := c.enter(); err != nil {
+		return err
+	}
+	defer c.leave()
+	if errno := sysShutdownWrite(c.fd); errno != 0 {
+		return c.opError("shutdown", os.NewSyscallError("shutdown", errno))
+	}
+	return nil
+}
+
+// Alive reports whether the peer has neither closed the connection nor sent anything unread:
+// a connection pool's check before reusing an idle connection.
+func (c *Conn) Alive() bool {
+	if c.enter() != nil {
+		return false
+	}
+	defer c.leave()
+	return peekAlive(c.fd)
+}
+
+func (c *Conn) RemoteAddr() net.Addr { return c.raddr }
+
+func (c *Conn) LocalAddr() net.Addr {
+	if c.enter() != nil {
+		return nil
+	}
+	defer c.leave()
+	sa, err := unix.Getsockname(c.fd)
+	if err != nil {
+		return nil
+	}
+	return sockaddrToTCP(sa)
+}
+
+func (c *Conn) SetDeadline(t time.Time) error {
+	c.r.setDeadline(t)
+	c.w.setDeadline(t)
+	return nil
+}
+
+func (c *Conn) SetReadDeadline(t time.Time) error  { c.r.setDeadline(t); return nil }
+func (c *Conn) SetWriteDeadline(t time.Time) error { c.w.setDeadline(t); return nil }
+
+func sockaddrToTCP(sa unix.Sockaddr) *net.TCPAddr {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return &net.TCPAddr{IP: net.IP(a.Addr[:]).To16(), Port: a.Port}
+	case *unix.SockaddrInet6:
+		return &net.TCPAddr{IP: net.IP(a.Addr[:]), Port: a.Port}
+	}
+	return nil
+}

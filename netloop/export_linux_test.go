@@ -1,0 +1,5 @@
+package netloop
+
+import "golang.org/x/sys/unix"
+
+const syscallECONNREFUSED = unix.ECONNREFUSED

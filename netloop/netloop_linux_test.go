@@ -1,0 +1,190 @@
+package netloop
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/fulcrum-lb/fulcrum/loopback"
+)
+
+func poller(t *testing.T) *Poller {
+	t.Helper()
+	p, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// pair returns a Conn accepted by a netloop Listener and the plain net.Conn dialed to it.
+func pair(t *testing.T) (*Conn, net.Conn) {
+	t.Helper()
+	l, ok := Listen(poller(t), loopback.Listen(t))
+	if !ok {
+		t.Fatal("Listen refused a TCP listener")
+	}
+	peer, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(); peer.Close() })
+	return c.(*Conn), peer
+}
+
+func TestEchoThroughDialedConn(t *testing.T) {
+	d := Dialer{Poller: poller(t), Timeout: time.Second}
+	c, err := d.DialContext(context.Background(), "tcp", loopback.TCPEcho(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, ok := c.(*Conn); !ok {
+		t.Fatalf("dial gave %T, want *Conn", c)
+	}
+	for i := range 100 {
+		msg := []byte{byte(i), 'x', 'y'}
+		if _, err := c.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, 3)
+		if _, err := io.ReadFull(c, got); err != nil || !bytes.Equal(got, msg) {
+			t.Fatalf("round %d: %q, %v", i, got, err)
+		}
+	}
+}
+
+func TestDialRefused(t *testing.T) {
+	d := Dialer{Poller: poller(t), Timeout: time.Second}
+	_, err := d.DialContext(context.Background(), "tcp", loopback.ClosedPort(t))
+	if err == nil || !errors.Is(err, syscallECONNREFUSED) {
+		t.Fatalf("dial to a closed port: %v, want connection refused", err)
+	}
+}
+
+func TestLargeWriteWaitsForRoomAndEOF(t *testing.T) {
+	c, peer := pair(t)
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<18) // 4 MiB: more than the socket buffers
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.WriteBoth(big[:100], big[100:])
+		c.CloseWrite()
+		done <- err
+	}()
+	got, err := io.ReadAll(peer)
+	if err != nil || !bytes.Equal(got, big) {
+		t.Fatalf("peer read %d bytes, %v; want %d", len(got), err, len(big))
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	peer.Close()
+	if n, err := c.Read(make([]byte, 10)); n != 0 || err != io.EOF {
+		t.Fatalf("read after the peer closed: %d, %v; want EOF", n, err)
+	}
+}
+
+func TestReadDeadline(t *testing.T) {
+	c, peer := pair(t)
+	c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	start := time.Now()
+	_, err := c.Read(make([]byte, 10))
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read past the deadline: %v", err)
+	}
+	if d := time.Since(start); d < 40*time.Millisecond || d > 2*time.Second {
+		t.Fatalf("deadline fired after %v, want about 50ms", d)
+	}
+	c.SetReadDeadline(time.Time{}) // cleared: reads wait again
+	peer.Write([]byte("hi"))
+	if n, err := c.Read(make([]byte, 10)); n != 2 || err != nil {
+		t.Fatalf("read after clearing the deadline: %d, %v", n, err)
+	}
+	c.SetReadDeadline(time.Now().Add(-time.Second))
+	if err := c.WaitReadable(); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("wait with a past deadline: %v", err)
+	}
+}
+
+func TestCloseWakesWaiters(t *testing.T) {
+	for _, wait := range []struct {
+		name string
+		call func(c *Conn) error
+	}{
+		{"Read", func(c *Conn) error { _, err := c.Read(make([]byte, 10)); return err }},
+		{"WaitReadable", (*Conn).WaitReadable},
+	} {
+		t.Run(wait.name, func(t *testing.T) {
+			c, _ := pair(t)
+			errs := make(chan error, 1)
+			go func() { errs <- wait.call(c) }()
+			time.Sleep(20 * time.Millisecond)
+			if err := c.Close(); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case err := <-errs:
+				if !errors.Is(err, net.ErrClosed) {
+					t.Fatalf("waiter ended with %v, want net.ErrClosed", err)
+				}
+			case <-time.After(2 * time.Second):
+				t.Fatal("the waiter was not woken by Close")
+			}
+			if err := c.Close(); !errors.Is(err, net.ErrClosed) {
+				t.Fatalf("second Close: %v", err)
+			}
+			if _, err := c.Write([]byte("x")); !errors.Is(err, net.ErrClosed) {
+				t.Fatalf("write after Close: %v", err)
+			}
+		})
+	}
+}
+
+func TestListenerCloseEndsAccept(t *testing.T) {
+	l, _ := Listen(poller(t), loopback.Listen(t))
+	errs := make(chan error, 1)
+	go func() { _, err := l.Accept(); errs <- err }()
+	time.Sleep(20 * time.Millisecond)
+	l.Close()
+	select {
+	case err := <-errs:
+		if !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("Accept after Close: %v, want net.ErrClosed", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Accept still waits after Close")
+	}
+}
+
+func TestAliveSeesPeerClose(t *testing.T) {
+	c, peer := pair(t)
+	if !c.Alive() {
+		t.Fatal("a fresh connection is not alive")
+	}
+	peer.Close()
+	c.WaitReadable()
+	if c.Alive() {
+		t.Fatal("a connection the peer closed is alive")
+	}
+}
+
+func TestReadsWithoutEventsDoNotSpin(t *testing.T) {
+	c, peer := pair(t)
+	// Many short exchanges: each read must wait for the loop's event, none may be lost.
+	for i := range 2000 {
+		go peer.Write([]byte{byte(i)})
+		b := make([]byte, 1)
+		if _, err := io.ReadFull(c, b); err != nil || b[0] != byte(i) {
+			t.Fatalf("exchange %d: %v %v", i, b, err)
+		}
+	}
+}

@@ -1,0 +1,76 @@
+package netloop
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// waiter is one direction of a Conn: whether a goroutine waits on it, the channel that wakes
+// it, and the direction's deadline.
+type waiter struct {
+	want    atomic.Bool
+	ch      chan struct{} // capacity 1: a wake-up is never lost, a stale one only rechecks
+	expired atomic.Bool   // the deadline has passed
+
+	mu    sync.Mutex // guards at and timer
+	at    time.Time
+	timer *time.Timer
+}
+
+func (w *waiter) init() { w.ch = make(chan struct{}, 1) }
+
+// wake wakes the waiting goroutine, if one announced itself.
+func (w *waiter) wake() {
+	if w.want.Load() {
+		select {
+		case w.ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// setDeadline arms the deadline; a zero t removes it. The runtime timer is touched only here.
+func (w *waiter) setDeadline(t time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.at = t
+	if t.IsZero() {
+		w.expired.Store(false)
+		if w.timer != nil {
+			w.timer.Stop()
+		}
+		return
+	}
+	d := time.Until(t)
+	w.expired.Store(d <= 0)
+	switch {
+	case d <= 0:
+		w.wake()
+	case w.timer == nil:
+		w.timer = time.AfterFunc(d, w.fire)
+	default:
+		w.timer.Reset(d)
+	}
+}
+
+// fire runs when the timer goes off; a deadline moved meanwhile is checked again.
+func (w *waiter) fire() {
+	w.mu.Lock()
+	due := !w.at.IsZero() && !time.Now().Before(w.at)
+	w.mu.Unlock()
+	if due {
+		w.expired.Store(true)
+		w.wake()
+	}
+}
+
+// stop wakes the waiter for Close and drops the timer.
+func (w *waiter) stop() {
+	w.mu.Lock()
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	w.mu.Unlock()
+	w.wake()
+}
