@@ -59,6 +59,7 @@ func startProxy(t *testing.T, yaml, backend string) (*Server, string) {
 		t.Fatal(err)
 	}
 	s := New("web", rt.Snapshot, logger)
+	s.backends.noPoller = onRuntimeNetpoller
 	go s.Serve(ln)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -67,6 +68,10 @@ func startProxy(t *testing.T, yaml, backend string) (*Server, string) {
 	})
 	return s, ln.Addr().String()
 }
+
+// onRuntimeNetpoller makes startProxy serve on the runtime's netpoller instead of netloop's
+// (the path of listeners that are not TCP sockets, and of other systems).
+var onRuntimeNetpoller bool
 
 // rawClient is a client connection that writes bytes as given and reads responses.
 type rawClient struct {
