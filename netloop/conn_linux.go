@@ -33,23 +33,23 @@ type Conn struct {
 	ready atomic.Uint32 // readable, writable
 	r, w  waiter
 	raddr net.Addr
+	// registered: the socket is in the epoll set (set once, by the first call that waits).
+	registered atomic.Bool
 	// borrowed: the descriptor belongs to someone else (a net.Listener); closing the Conn
 	// takes it out of the epoll set instead of closing it.
 	borrowed bool
 }
 
-// newConn registers fd; ready says what to assume before the first event (when unknown, both:
-// the first call tries).
-func newConn(p *Poller, fd int, raddr net.Addr, ready uint32) (*Conn, error) {
+// newConn wraps fd; ready says what to assume until the socket is registered: a call tries
+// what is assumed ready, and the socket joins the epoll set only when a call must wait
+// (registering reports what is ready at that moment). A short connection whose request is
+// there when it is accepted is served and closed without ever being registered.
+func newConn(p *Poller, fd int, raddr net.Addr, ready uint32) *Conn {
 	c := &Conn{p: p, fd: fd, raddr: raddr}
 	c.ready.Store(ready)
 	c.r.init()
 	c.w.init()
-	if err := p.register(c); err != nil {
-		sysClose(fd)
-		return nil, err
-	}
-	return c, nil
+	return c
 }
 
 // enter counts a call in progress; it fails once Close was called.
@@ -81,10 +81,9 @@ func (c *Conn) closeFD() {
 
 // newBorrowedConn watches a descriptor that stays someone else's to close.
 func newBorrowedConn(p *Poller, fd int) (*Conn, error) {
-	c := &Conn{p: p, fd: fd, borrowed: true}
-	c.ready.Store(readable)
-	c.r.init()
-	c.w.init()
+	c := newConn(p, fd, nil, readable)
+	c.borrowed = true
+	c.registered.Store(true)
 	return c, p.register(c)
 }
 
@@ -93,7 +92,9 @@ func (c *Conn) Close() error {
 	if c.state.Or(closedBit)&closedBit != 0 {
 		return net.ErrClosed
 	}
-	c.p.forget(c)
+	if c.registered.Load() {
+		c.p.forget(c)
+	}
 	c.r.stop()
 	c.w.stop()
 	if c.state.Load() == closedBit {
@@ -136,6 +137,7 @@ func (c *Conn) Read(b []byte) (int, error) {
 }
 
 // WaitReadable waits until the socket has bytes (or an end or error) to read, without reading.
+// Until a read finds nothing, a new connection counts as readable: it returns at once.
 func (c *Conn) WaitReadable() error {
 	if err := c.enter(); err != nil {
 		return err
@@ -212,8 +214,14 @@ func (c *Conn) writeOnce(call func() (int, unix.Errno)) (int, error) {
 	}
 }
 
-// await returns once the bit is ready, or with the deadline's or Close's error.
+// await returns once the bit is ready, or with the deadline's or Close's error. The caller
+// holds a call in progress (enter), so the descriptor is open while it registers.
 func (c *Conn) await(w *waiter, bit uint32) error {
+	if c.ready.Load()&bit == 0 && !c.registered.Load() && c.registered.CompareAndSwap(false, true) {
+		if err := c.p.register(c); err != nil {
+			return err
+		}
+	}
 	for {
 		if c.ready.Load()&bit != 0 {
 			return nil

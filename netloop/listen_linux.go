@@ -67,14 +67,10 @@ func (l *Listener) Accept() (net.Conn, error) {
 		l.lc.ready.And(^readable)
 		var (
 			nfd int
-			sa  unix.Sockaddr
+			sa  net.Addr
 			err error
 		)
-		cerr := l.rc.Control(func(fd uintptr) {
-			for nfd, sa, err = unix.Accept4(int(fd), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC); err == unix.EINTR || err == unix.ECONNABORTED; {
-				nfd, sa, err = unix.Accept4(int(fd), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
-			}
-		})
+		cerr := l.rc.Control(func(fd uintptr) { nfd, sa, err = accept(int(fd)) })
 		switch {
 		case cerr != nil:
 			return nil, l.opError(cerr)
@@ -85,9 +81,8 @@ func (l *Listener) Accept() (net.Conn, error) {
 			return nil, l.opError(os.NewSyscallError("accept4", err))
 		}
 		l.lc.ready.Or(readable) // more clients may be queued
-		// Bytes that arrived before the registration are reported by it (edge-triggered ADD
-		// polls once), so readability is not assumed.
-		return newConn(l.p, nfd, sockaddrToTCP(sa), writable)
+		// The request is usually there already: read it before registering (see newConn).
+		return newConn(l.p, nfd, sa, readable|writable), nil
 	}
 }
 
@@ -127,19 +122,16 @@ func (d *Dialer) connect(ap netip.AddrPort) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	ready := writable // nothing is assumed readable: the registration reports bytes already in
+	ready := readable | writable
 	switch err := unix.Connect(fd, sa); err {
 	case nil:
 	case unix.EINPROGRESS:
-		ready = 0 // writable once connected: registered after the connect, its event comes
+		ready = 0 // writable once connected: the registration reports it
 	default:
 		sysClose(fd)
 		return nil, os.NewSyscallError("connect", err)
 	}
-	c, err := newConn(d.Poller, fd, net.TCPAddrFromAddrPort(ap), ready)
-	if err != nil {
-		return nil, err
-	}
+	c := newConn(d.Poller, fd, net.TCPAddrFromAddrPort(ap), ready)
 	if err := c.awaitConnect(d.Timeout); err != nil {
 		c.Close()
 		return nil, err

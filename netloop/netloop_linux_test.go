@@ -121,7 +121,13 @@ func TestCloseWakesWaiters(t *testing.T) {
 		call func(c *Conn) error
 	}{
 		{"Read", func(c *Conn) error { _, err := c.Read(make([]byte, 10)); return err }},
-		{"WaitReadable", (*Conn).WaitReadable},
+		{"WaitReadable", func(c *Conn) error {
+			// A fresh connection is assumed readable: a read that finds nothing clears that.
+			c.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+			c.Read(make([]byte, 1))
+			c.SetReadDeadline(time.Time{})
+			return c.WaitReadable()
+		}},
 	} {
 		t.Run(wait.name, func(t *testing.T) {
 			c, _ := pair(t)
@@ -186,5 +192,39 @@ func TestReadsWithoutEventsDoNotSpin(t *testing.T) {
 		if _, err := io.ReadFull(c, b); err != nil || b[0] != byte(i) {
 			t.Fatalf("exchange %d: %v %v", i, b, err)
 		}
+	}
+}
+
+func TestShortConnectionIsNeverRegistered(t *testing.T) {
+	l, _ := Listen(poller(t), loopback.Listen(t))
+	peer, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	peer.Write([]byte("GET / HTTP/1.1\r\n\r\n"))
+	time.Sleep(20 * time.Millisecond) // the request is queued before the accept
+	nc, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := nc.(*Conn)
+	defer c.Close()
+	if n, err := c.Read(make([]byte, 100)); n != 18 || err != nil {
+		t.Fatalf("read %d, %v", n, err)
+	}
+	c.Write([]byte("HTTP/1.1 204 No Content\r\n\r\n"))
+	if c.registered.Load() {
+		t.Fatal("a connection that never waited was put in the epoll set")
+	}
+	if got := c.RemoteAddr().String(); got != peer.LocalAddr().String() {
+		t.Fatalf("RemoteAddr %s, want %s", got, peer.LocalAddr())
+	}
+	go func() { time.Sleep(20 * time.Millisecond); peer.Write([]byte("x")) }()
+	if n, err := c.Read(make([]byte, 100)); n != 1 || err != nil {
+		t.Fatalf("read after waiting: %d, %v", n, err)
+	}
+	if !c.registered.Load() {
+		t.Fatal("a connection that waited is not in the epoll set")
 	}
 }

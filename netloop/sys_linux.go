@@ -1,6 +1,7 @@
 package netloop
 
 import (
+	"net"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -66,4 +67,40 @@ func epollCtl(ep, op, fd int, ev *unix.EpollEvent) unix.Errno {
 func epollWait(ep int, events []unix.EpollEvent, timeout int) (int, unix.Errno) {
 	n, errno := raw6(unix.SYS_EPOLL_PWAIT, uintptr(ep), uintptr(unsafe.Pointer(unsafe.SliceData(events))), uintptr(len(events)), uintptr(timeout), 0, 0)
 	return int(n), errno
+}
+
+// accept takes a queued connection, non-blocking and close-on-exec, and its peer address. (The
+// x/sys wrapper asks each IPv4 socket for its protocol, one more system call per connection.)
+func accept(lfd int) (int, net.Addr, error) {
+	var rsa unix.RawSockaddrAny
+	for {
+		n := uint32(unix.SizeofSockaddrAny)
+		fd, errno := raw6(unix.SYS_ACCEPT4, uintptr(lfd), uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&n)), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
+		switch errno {
+		case 0:
+			return int(fd), peerAddr(&rsa), nil
+		case unix.EINTR, unix.ECONNABORTED:
+			continue
+		}
+		return -1, nil, errno
+	}
+}
+
+// peerAddr reads an IPv4 or IPv6 socket address.
+func peerAddr(rsa *unix.RawSockaddrAny) net.Addr {
+	switch rsa.Addr.Family {
+	case unix.AF_INET:
+		a := (*unix.RawSockaddrInet4)(unsafe.Pointer(rsa))
+		return &net.TCPAddr{IP: net.IPv4(a.Addr[0], a.Addr[1], a.Addr[2], a.Addr[3]), Port: portOf(a.Port)}
+	case unix.AF_INET6:
+		a := (*unix.RawSockaddrInet6)(unsafe.Pointer(rsa))
+		return &net.TCPAddr{IP: append(net.IP(nil), a.Addr[:]...), Port: portOf(a.Port)}
+	}
+	return nil
+}
+
+// portOf converts a port in network byte order.
+func portOf(p uint16) int {
+	b := (*[2]byte)(unsafe.Pointer(&p))
+	return int(b[0])<<8 | int(b[1])
 }
