@@ -38,12 +38,21 @@ type SocketIO struct {
 
 // NewSocketIO returns the reader and writer for c; it does no I/O.
 func NewSocketIO(c net.Conn) *SocketIO {
-	s := &SocketIO{conn: c}
+	s := new(SocketIO)
+	s.Reset(c)
+	return s
+}
+
+// Reset makes s the reader and writer for c (nil: none), so that a SocketIO embedded in a
+// pooled structure serves one connection after another without allocating.
+func (s *SocketIO) Reset(c net.Conn) {
+	s.conn, s.raw = c, nil
 	if sc, ok := c.(syscall.Conn); ok && rawIOSupported {
 		s.raw, _ = sc.SyscallConn()
 	}
-	s.readFn, s.writeFn, s.bothFn = s.readReady, s.writeReady, s.writeBothReady
-	return s
+	if s.readFn == nil {
+		s.readFn, s.writeFn, s.bothFn = s.readReady, s.writeReady, s.writeBothReady
+	}
 }
 
 // WriteBoth writes all of a and then all of b, with one system call when the socket takes

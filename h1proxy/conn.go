@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/netip"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -30,13 +31,16 @@ const (
 type clientConn struct {
 	s      *Server
 	c      net.Conn
-	sock   *h1.SocketIO    // reads and writes c
+	sock   *h1.SocketIO    // &sockIO
+	sockIO h1.SocketIO     // reads and writes c
 	raw    syscall.RawConn // nil when c is not a socket: then buffers are kept while idle
 	src    source
 	bufs   *buffers // nil while idle
 	state  atomic.Int32
 	peer   netip.Addr
-	peerIP []byte // peer address as text, for X-Forwarded-For
+	peerIP []byte // peer address as text, for X-Forwarded-For (in peerIPBuf)
+
+	peerIPBuf [48]byte
 
 	req     h1.Request
 	resp    h1.Response
@@ -58,21 +62,47 @@ type clientConn struct {
 	bodyOut int64 // response body bytes (with chunk framing) relayed for the current request
 }
 
+// clientConns keeps finished connections' structures for new ones: a short connection then
+// costs no allocation here.
+var clientConns = sync.Pool{New: func() any { return new(clientConn) }}
+
 func newClientConn(s *Server, c net.Conn) *clientConn {
-	sock := h1.NewSocketIO(c)
-	cc := &clientConn{s: s, c: c, sock: sock, src: source{sock: sock, rawFD: -1}, fresh: true}
+	cc := clientConns.Get().(*clientConn)
+	cc.reset(s, c)
+	return cc
+}
+
+// reset readies cc for connection c: every field is zeroed but the socket reader and the bound
+// function, which point into cc itself and are kept to save their allocations.
+func (cc *clientConn) reset(s *Server, c net.Conn) {
+	sockIO, waitFn := cc.sockIO, cc.waitFn
+	*cc = clientConn{s: s, c: c, fresh: true, sockIO: sockIO, waitFn: waitFn}
+	if cc.waitFn == nil {
+		cc.waitFn = cc.readReady
+	}
+	cc.sockIO.Reset(c)
+	cc.sock = &cc.sockIO
+	cc.src = source{sock: cc.sock, rawFD: -1}
 	if sc, ok := c.(syscall.Conn); ok {
 		cc.raw, _ = sc.SyscallConn()
 	}
-	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
+	if ap, ok := remoteAddrPort(c); ok {
 		cc.peer = ap.Addr().Unmap()
-		cc.peerIP = cc.peer.AppendTo(nil)
+		cc.peerIP = cc.peer.AppendTo(cc.peerIPBuf[:0])
 	}
 	cc.view.req = &cc.req
-	cc.waitFn = cc.readReady
 	cc.fw = h1.Forwarding{Via: "1.1 fulcrum", ClientIP: cc.peerIP, Proto: "http"}
 	cc.lastNow = time.Now()
-	return cc
+}
+
+// remoteAddrPort reads a connection's peer address, without allocating when the connection
+// can give it as a netip.AddrPort (netloop.Conn).
+func remoteAddrPort(c net.Conn) (netip.AddrPort, bool) {
+	if a, ok := c.(interface{ RemoteAddrPort() netip.AddrPort }); ok {
+		return a.RemoteAddrPort(), true
+	}
+	ap, err := netip.ParseAddrPort(c.RemoteAddr().String())
+	return ap, err == nil
 }
 
 // serve answers requests until the client leaves, an error ends the connection, or the
@@ -88,6 +118,9 @@ func (cc *clientConn) finish() {
 	cc.c.Close()
 	cc.releaseBuffers()
 	cc.s.forget(cc)
+	cc.c, cc.s = nil, nil
+	cc.sockIO.Reset(nil)
+	clientConns.Put(cc)
 }
 
 func (cc *clientConn) takeBuffers() {

@@ -3,6 +3,7 @@ package netloop
 import (
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"sync/atomic"
 	"time"
@@ -32,7 +33,7 @@ type Conn struct {
 	state atomic.Int64  // calls in progress, closedBit, doneBit
 	ready atomic.Uint32 // readable, writable
 	r, w  waiter
-	raddr net.Addr
+	peer  netip.AddrPort
 	// registered: the socket is in the epoll set (set once, by the first call that waits).
 	registered atomic.Bool
 	// borrowed: the descriptor belongs to someone else (a net.Listener); closing the Conn
@@ -44,11 +45,9 @@ type Conn struct {
 // what is assumed ready, and the socket joins the epoll set only when a call must wait
 // (registering reports what is ready at that moment). A short connection whose request is
 // there when it is accepted is served and closed without ever being registered.
-func newConn(p *Poller, fd int, raddr net.Addr, ready uint32) *Conn {
-	c := &Conn{p: p, fd: fd, raddr: raddr}
+func newConn(p *Poller, fd int, peer netip.AddrPort, ready uint32) *Conn {
+	c := &Conn{p: p, fd: fd, peer: peer}
 	c.ready.Store(ready)
-	c.r.init()
-	c.w.init()
 	return c
 }
 
@@ -81,7 +80,7 @@ func (c *Conn) closeFD() {
 
 // newBorrowedConn watches a descriptor that stays someone else's to close.
 func newBorrowedConn(p *Poller, fd int) (*Conn, error) {
-	c := newConn(p, fd, nil, readable)
+	c := newConn(p, fd, netip.AddrPort{}, readable)
 	c.borrowed = true
 	c.registered.Store(true)
 	return c, p.register(c)
@@ -229,13 +228,7 @@ func (c *Conn) await(w *waiter, bit uint32) error {
 		if err := c.waitErr(w); err != nil {
 			return err
 		}
-		w.want.Store(true)
-		if c.ready.Load()&bit != 0 || c.waitErr(w) != nil {
-			w.want.Store(false)
-			continue
-		}
-		<-w.ch
-		w.want.Store(false)
+		w.park(func() bool { return c.ready.Load()&bit != 0 || c.waitErr(w) != nil })
 	}
 }
 
@@ -253,7 +246,7 @@ func (c *Conn) opError(op string, err error) error {
 	if err == nil || err == io.EOF {
 		return err
 	}
-	return &net.OpError{Op: op, Net: "tcp", Source: c.LocalAddr(), Addr: c.raddr, Err: err}
+	return &net.OpError{Op: op, Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
 }
 
 // CloseWrite shuts down the sending side.
@@ -278,7 +271,11 @@ func (c *Conn) Alive() bool {
 	return peekAlive(c.fd)
 }
 
-func (c *Conn) RemoteAddr() net.Addr { return c.raddr }
+// RemoteAddr returns the peer's address (a *net.TCPAddr, allocated on each call).
+func (c *Conn) RemoteAddr() net.Addr { return net.TCPAddrFromAddrPort(c.peer) }
+
+// RemoteAddrPort returns the peer's address without allocating.
+func (c *Conn) RemoteAddrPort() netip.AddrPort { return c.peer }
 
 func (c *Conn) LocalAddr() net.Addr {
 	if c.enter() != nil {

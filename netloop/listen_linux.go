@@ -67,7 +67,7 @@ func (l *Listener) Accept() (net.Conn, error) {
 		l.lc.ready.And(^readable)
 		var (
 			nfd int
-			sa  net.Addr
+			sa  netip.AddrPort
 			err error
 		)
 		cerr := l.rc.Control(func(fd uintptr) { nfd, sa, err = accept(int(fd)) })
@@ -131,7 +131,7 @@ func (d *Dialer) connect(ap netip.AddrPort) (*Conn, error) {
 		sysClose(fd)
 		return nil, os.NewSyscallError("connect", err)
 	}
-	c := newConn(d.Poller, fd, net.TCPAddrFromAddrPort(ap), ready)
+	c := newConn(d.Poller, fd, ap, ready)
 	if err := c.awaitConnect(d.Timeout); err != nil {
 		c.Close()
 		return nil, err

@@ -1,7 +1,7 @@
 package netloop
 
 import (
-	"net"
+	"net/netip"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -71,7 +71,7 @@ func epollWait(ep int, events []unix.EpollEvent, timeout int) (int, unix.Errno) 
 
 // accept takes a queued connection, non-blocking and close-on-exec, and its peer address. (The
 // x/sys wrapper asks each IPv4 socket for its protocol, one more system call per connection.)
-func accept(lfd int) (int, net.Addr, error) {
+func accept(lfd int) (int, netip.AddrPort, error) {
 	var rsa unix.RawSockaddrAny
 	for {
 		n := uint32(unix.SizeofSockaddrAny)
@@ -82,25 +82,25 @@ func accept(lfd int) (int, net.Addr, error) {
 		case unix.EINTR, unix.ECONNABORTED:
 			continue
 		}
-		return -1, nil, errno
+		return -1, netip.AddrPort{}, errno
 	}
 }
 
 // peerAddr reads an IPv4 or IPv6 socket address.
-func peerAddr(rsa *unix.RawSockaddrAny) net.Addr {
+func peerAddr(rsa *unix.RawSockaddrAny) netip.AddrPort {
 	switch rsa.Addr.Family {
 	case unix.AF_INET:
 		a := (*unix.RawSockaddrInet4)(unsafe.Pointer(rsa))
-		return &net.TCPAddr{IP: net.IPv4(a.Addr[0], a.Addr[1], a.Addr[2], a.Addr[3]), Port: portOf(a.Port)}
+		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), portOf(a.Port))
 	case unix.AF_INET6:
 		a := (*unix.RawSockaddrInet6)(unsafe.Pointer(rsa))
-		return &net.TCPAddr{IP: append(net.IP(nil), a.Addr[:]...), Port: portOf(a.Port)}
+		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr), portOf(a.Port))
 	}
-	return nil
+	return netip.AddrPort{}
 }
 
 // portOf converts a port in network byte order.
-func portOf(p uint16) int {
+func portOf(p uint16) uint16 {
 	b := (*[2]byte)(unsafe.Pointer(&p))
-	return int(b[0])<<8 | int(b[1])
+	return uint16(b[0])<<8 | uint16(b[1])
 }

@@ -9,22 +9,37 @@ import (
 // waiter is one direction of a Conn: whether a goroutine waits on it, the channel that wakes
 // it, and the direction's deadline.
 type waiter struct {
-	want    atomic.Bool
-	ch      chan struct{} // capacity 1: a wake-up is never lost, a stale one only rechecks
-	expired atomic.Bool   // the deadline has passed
+	want atomic.Bool
+	// ch has capacity 1: a wake-up is never lost, a stale one only rechecks. It is made by
+	// the first wait, so a connection that never waits costs no channel.
+	ch      atomic.Pointer[chan struct{}]
+	expired atomic.Bool // the deadline has passed
 
 	mu    sync.Mutex // guards at and timer
 	at    time.Time
 	timer *time.Timer
 }
 
-func (w *waiter) init() { w.ch = make(chan struct{}, 1) }
+// park announces the calling goroutine, rechecks with ready (true: do not wait) and waits.
+func (w *waiter) park(ready func() bool) {
+	ch := w.ch.Load()
+	if ch == nil {
+		c := make(chan struct{}, 1)
+		ch = &c
+		w.ch.Store(ch)
+	}
+	w.want.Store(true)
+	if !ready() {
+		<-*ch
+	}
+	w.want.Store(false)
+}
 
 // wake wakes the waiting goroutine, if one announced itself.
 func (w *waiter) wake() {
 	if w.want.Load() {
 		select {
-		case w.ch <- struct{}{}:
+		case *w.ch.Load() <- struct{}{}:
 		default:
 		}
 	}
