@@ -1,13 +1,13 @@
 package h1proxy
 
 import (
-	"context"
 	"errors"
 	"net"
 	"os"
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/h1"
+	"github.com/fulcrum-lb/fulcrum/netloop"
 	"github.com/fulcrum-lb/fulcrum/route"
 	"github.com/fulcrum-lb/fulcrum/runtime"
 )
@@ -135,12 +135,13 @@ func (ex *exchange) try(conns *h1.Pool, i, attempt int) (keep bool, err error, r
 	m.Acquire()
 	ex.backend = m.Address
 	start := time.Now()
-	bc, _, err := conns.Get(context.Background(), m.Address)
+	bc, _, err := conns.Get(netloop.Context(ex.cc.c), m.Address)
 	if err != nil {
 		m.Release()
 		ex.pool.Done(i, false, 0, time.Now().UnixNano())
 		return false, err, true
 	}
+	netloop.Bind(bc.Conn, ex.cc.c) // the connection's task waits for the backend's answer
 	n, err := ex.roundTrip(bc, start)
 	if err != nil {
 		bc.Close()

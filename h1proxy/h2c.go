@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"io"
 	"net"
+
+	"github.com/fulcrum-lb/fulcrum/netloop"
 )
 
 // h2Preface opens every HTTP/2 connection (RFC 9113 §3.4).
@@ -24,6 +26,7 @@ func (cc *clientConn) handOverH2C() {
 	c := &replayConn{Conn: cc.c, r: io.MultiReader(bytes.NewReader(bytes.Clone(head)), cc.c)}
 	cc.releaseBuffers()
 	cc.rdl.clear(cc.c)
+	netloop.Detach(cc.c) // the HTTP/2 server reads and writes from goroutines of its own
 	cc.s.H2C(c)
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fulcrum-lb/fulcrum/backend"
 	"github.com/fulcrum-lb/fulcrum/h1"
+	"github.com/fulcrum-lb/fulcrum/netloop"
 )
 
 // relay sends the response whose head is the first n bytes of bc.R to the client, then gives
@@ -32,6 +33,7 @@ func (ex *exchange) relay(conns *h1.Pool, bc *h1.BackendConn, n int, m *backend.
 	if err != nil || resp.Close || resp.Body == h1.BodyUntilClose {
 		bc.Close()
 	} else {
+		netloop.Unbind(bc.Conn)
 		conns.Put(bc)
 	}
 	m.Release()
@@ -140,6 +142,7 @@ func (ex *exchange) tunnel(bc *h1.BackendConn) {
 	}
 	cc.rdl.clear(cc.c)
 	bc.ClearReadDeadline()
+	netloop.Detach(cc.c) // both directions wait at once, on two goroutines
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

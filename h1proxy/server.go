@@ -120,7 +120,9 @@ func (s *Server) start(c net.Conn) {
 	s.mu.Lock()
 	s.conns[cc] = struct{}{} // even while closing: the client is already connected
 	s.mu.Unlock()
-	go cc.serve()
+	if !netloop.Start(c, cc.serve) { // on netloop: the first request is served right here
+		go cc.serve()
+	}
 }
 
 // Buffered returns how many connections hold read and write buffers at the moment: those

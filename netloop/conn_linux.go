@@ -36,6 +36,8 @@ type Conn struct {
 	peer  netip.AddrPort
 	// registered: the socket is in the epoll set (set once, by the first call that waits).
 	registered atomic.Bool
+	// task, when set and not detached, is the coroutine that waits for this Conn.
+	task atomic.Pointer[Task]
 	// borrowed: the descriptor belongs to someone else (a net.Listener); closing the Conn
 	// takes it out of the epoll set instead of closing it.
 	borrowed bool
@@ -47,8 +49,22 @@ type Conn struct {
 // there when it is accepted is served and closed without ever being registered.
 func newConn(p *Poller, fd int, peer netip.AddrPort, ready uint32) *Conn {
 	c := &Conn{p: p, fd: fd, peer: peer}
+	c.r.c, c.w.c = c, c
 	c.ready.Store(ready)
 	return c
+}
+
+// wake wakes what waits on w: the Conn's task, or a goroutine. inline runs a parked task on
+// the calling goroutine (the loop).
+func (c *Conn) wake(w *waiter, inline bool) {
+	if !w.want.Load() {
+		return
+	}
+	if t := c.task.Load(); t.active() {
+		t.wake(inline)
+		return
+	}
+	w.wake()
 }
 
 // enter counts a call in progress; it fails once Close was called.
@@ -96,6 +112,8 @@ func (c *Conn) Close() error {
 	}
 	c.r.stop()
 	c.w.stop()
+	c.wake(&c.r, false)
+	c.wake(&c.w, false)
 	if c.state.Load() == closedBit {
 		c.closeFD()
 	}
@@ -228,7 +246,12 @@ func (c *Conn) await(w *waiter, bit uint32) error {
 		if err := c.waitErr(w); err != nil {
 			return err
 		}
-		w.park(func() bool { return c.ready.Load()&bit != 0 || c.waitErr(w) != nil })
+		ready := func() bool { return c.ready.Load()&bit != 0 || c.waitErr(w) != nil }
+		if t := c.task.Load(); t.active() {
+			t.park(w, ready)
+		} else {
+			w.park(ready)
+		}
 	}
 }
 

@@ -108,16 +108,18 @@ type Dialer struct {
 func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil || (network != "tcp" && network != "tcp4" && network != "tcp6") {
+		detachFrom(ctx) // the loop cannot wait for a name to resolve
 		return (&net.Dialer{Timeout: d.Timeout}).DialContext(ctx, network, address)
 	}
-	c, err := d.connect(ap)
+	c, err := d.connect(ap, taskOf(ctx))
 	if err != nil {
 		return nil, &net.OpError{Op: "dial", Net: network, Addr: net.TCPAddrFromAddrPort(ap), Err: err}
 	}
 	return c, nil
 }
 
-func (d *Dialer) connect(ap netip.AddrPort) (*Conn, error) {
+// connect connects a Conn, waiting for it on task t when there is one.
+func (d *Dialer) connect(ap netip.AddrPort, t *Task) (*Conn, error) {
 	fd, sa, err := socketFor(ap)
 	if err != nil {
 		return nil, err
@@ -132,6 +134,7 @@ func (d *Dialer) connect(ap netip.AddrPort) (*Conn, error) {
 		return nil, os.NewSyscallError("connect", err)
 	}
 	c := newConn(d.Poller, fd, ap, ready)
+	c.task.Store(t)
 	if err := c.awaitConnect(d.Timeout); err != nil {
 		c.Close()
 		return nil, err

@@ -116,11 +116,11 @@ func (p *Poller) dispatch(ev *unix.EpollEvent) {
 	}
 	if ev.Events&inEvents != 0 {
 		c.ready.Or(readable)
-		c.r.wake()
+		c.wake(&c.r, true)
 	}
 	if ev.Events&outEvents != 0 {
 		c.ready.Or(writable)
-		c.w.wake()
+		c.wake(&c.w, true)
 	}
 }
 

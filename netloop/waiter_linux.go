@@ -9,6 +9,7 @@ import (
 // waiter is one direction of a Conn: whether a goroutine waits on it, the channel that wakes
 // it, and the direction's deadline.
 type waiter struct {
+	c    *Conn
 	want atomic.Bool
 	// ch has capacity 1: a wake-up is never lost, a stale one only rechecks. It is made by
 	// the first wait, so a connection that never waits costs no channel.
@@ -35,7 +36,7 @@ func (w *waiter) park(ready func() bool) {
 	w.want.Store(false)
 }
 
-// wake wakes the waiting goroutine, if one announced itself.
+// wake wakes the goroutine parked in park, if one announced itself.
 func (w *waiter) wake() {
 	if w.want.Load() {
 		select {
@@ -61,7 +62,7 @@ func (w *waiter) setDeadline(t time.Time) {
 	w.expired.Store(d <= 0)
 	switch {
 	case d <= 0:
-		w.wake()
+		w.c.wake(w, false) // w.mu is held: a parked task goes on elsewhere
 	case w.timer == nil:
 		w.timer = time.AfterFunc(d, w.fire)
 	default:
@@ -76,16 +77,15 @@ func (w *waiter) fire() {
 	w.mu.Unlock()
 	if due {
 		w.expired.Store(true)
-		w.wake()
+		w.c.wake(w, true) // the timer's own goroutine may run the task
 	}
 }
 
-// stop wakes the waiter for Close and drops the timer.
+// stop drops the timer, for Close.
 func (w *waiter) stop() {
 	w.mu.Lock()
 	if w.timer != nil {
 		w.timer.Stop()
 	}
 	w.mu.Unlock()
-	w.wake()
 }
