@@ -22,7 +22,8 @@ type BackendConn struct {
 	R    *bufio.Reader // read responses from here, never from Conn directly
 	W    *bufio.Writer // write requests here, then Flush
 
-	deadline int64 // unix nanoseconds of the read deadline set by ExtendReadDeadline; 0 none
+	deadline int64     // unix nanoseconds of the read deadline set by ExtendReadDeadline; 0 none
+	home     *addrPool // where Put keeps it
 }
 
 // ExtendReadDeadline makes sure the connection's read deadline is at least timeout after now
@@ -98,12 +99,14 @@ func NewPool(cfg PoolConfig) *Pool {
 // which: a request on a reused connection may fail because the backend closed it meanwhile,
 // and only an idempotent request should then be retried.
 func (p *Pool) Get(ctx context.Context, addr string) (c *BackendConn, reused bool, err error) {
+	ap := p.addrPool(addr)
 	for {
-		c, since := p.popIdle(addr)
+		now := p.cfg.Now()
+		c, since := ap.popIdle(now.Add(-p.cfg.IdleTimeout))
 		if c == nil {
 			break
 		}
-		if p.cfg.TrustIdle > 0 && p.cfg.Now().Sub(since) < p.cfg.TrustIdle && c.R.Buffered() == 0 {
+		if p.cfg.TrustIdle > 0 && now.Sub(since) < p.cfg.TrustIdle && c.R.Buffered() == 0 {
 			return c, true, nil
 		}
 		if stillOpen(c) {
@@ -119,19 +122,24 @@ func (p *Pool) Get(ctx context.Context, addr string) (c *BackendConn, reused boo
 	return &BackendConn{
 		Conn: conn,
 		Addr: addr,
+		home: ap,
 		R:    bufio.NewReaderSize(sock, p.cfg.ReadBufferSize),
 		W:    bufio.NewWriterSize(sock, p.cfg.BufferSize),
 	}, false, nil
 }
 
-// popIdle takes the most recently used idle connection, closing expired ones on the way.
-func (p *Pool) popIdle(addr string) (*BackendConn, time.Time) {
+// addrPool returns the idle list of addr, making it on first use.
+func (p *Pool) addrPool(addr string) *addrPool {
 	v, ok := p.addrs.Load(addr)
 	if !ok {
-		return nil, time.Time{}
+		v, _ = p.addrs.LoadOrStore(addr, &addrPool{})
 	}
-	ap := v.(*addrPool)
-	deadline := p.cfg.Now().Add(-p.cfg.IdleTimeout)
+	return v.(*addrPool)
+}
+
+// popIdle takes the most recently used idle connection, closing those idle since before
+// deadline on the way.
+func (ap *addrPool) popIdle(deadline time.Time) (*BackendConn, time.Time) {
 	ap.mu.Lock()
 	expired := ap.dropExpired(deadline)
 	var c *BackendConn
@@ -175,11 +183,10 @@ func stillOpen(c *BackendConn) bool {
 // Put returns a connection for reuse after a complete exchange. When the address already keeps
 // MaxIdlePerAddr idle connections, the oldest is closed.
 func (p *Pool) Put(c *BackendConn) {
-	v, ok := p.addrs.Load(c.Addr)
-	if !ok {
-		v, _ = p.addrs.LoadOrStore(c.Addr, &addrPool{})
+	ap := c.home
+	if ap == nil {
+		ap = p.addrPool(c.Addr)
 	}
-	ap := v.(*addrPool)
 	ap.mu.Lock()
 	var evicted *BackendConn
 	if len(ap.idle) >= p.cfg.MaxIdlePerAddr {

@@ -26,13 +26,18 @@ const backendReadBuffer = 64 << 10
 // timeouts (connect, idle), shared by every pool that configures the same pair.
 type backendPools struct {
 	pools    sync.Map // poolKey → *h1.Pool
-	noPoller bool     // serve on the runtime's netpoller (tests of that path)
+	byPool   memo[*runtime.Pool, *h1.Pool]
+	noPoller bool // serve on the runtime's netpoller (tests of that path)
 }
 
 type poolKey struct{ connect, idle time.Duration }
 
 // forPool returns the connection pool for a runtime pool's timeouts.
 func (b *backendPools) forPool(p *runtime.Pool) *h1.Pool {
+	return b.byPool.get(p, b.forTimeouts)
+}
+
+func (b *backendPools) forTimeouts(p *runtime.Pool) *h1.Pool {
 	k := poolKey{orDefault(p.Config.Timeouts.Connect.Duration, defaultConnectTimeout), orDefault(p.Config.Timeouts.Idle.Duration, defaultBackendIdle)}
 	if v, ok := b.pools.Load(k); ok {
 		return v.(*h1.Pool)

@@ -37,6 +37,7 @@ type exchange struct {
 	sent1xx  bool // a response byte reached the client
 
 	backend string
+	member  int // index of backend in the pool; -1 none
 	status  int
 	ttfb    time.Duration
 }
@@ -133,7 +134,7 @@ func orNoBackend(err error) error {
 func (ex *exchange) try(conns *h1.Pool, i, attempt int) (keep bool, err error, retry bool) {
 	m := &ex.pool.Members[i]
 	m.Acquire()
-	ex.backend = m.Address
+	ex.backend, ex.member = m.Address, i
 	start := time.Now()
 	bc, _, err := conns.Get(netloop.Context(ex.cc.c), m.Address)
 	if err != nil {

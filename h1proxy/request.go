@@ -44,14 +44,12 @@ func (cc *clientConn) serveRequest() bool {
 	if p == nil {
 		return cc.answer(500, n, "route has no pool\n")
 	}
-	ex := exchange{cc: cc, pool: p, action: rt.Action, head: n, trusted: trusted, start: start}
+	ex := exchange{cc: cc, pool: p, action: rt.Action, head: n, trusted: trusted, start: start, member: -1}
 	e := cc.accessEntry(start) // before run: the request's views end with its body
 	cc.bodyOut = 0
 	keep := ex.run()
 	total, retries := time.Since(start), max(len(cc.bal.Tried)-1, 0)
-	if obs := cc.s.Observer; obs != nil {
-		obs.Request(cc.s.name, rt.Name, p.Name, ex.backend, ex.status, ex.ttfb, total, retries)
-	}
+	cc.s.observe(rt, p, ex.member, ex.status, ex.ttfb, total, retries)
 	if e != nil {
 		e.Route, e.Pool, e.Backend, e.Status, e.TTFB, e.Total, e.Retries = rt.Name, p.Name, ex.backend, ex.status, ex.ttfb, total, retries
 		e.BytesOut = cc.bodyOut

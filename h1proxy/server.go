@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/accesslog"
+	"github.com/fulcrum-lb/fulcrum/metrics"
 	"github.com/fulcrum-lb/fulcrum/netloop"
 	"github.com/fulcrum-lb/fulcrum/runtime"
 )
@@ -44,6 +45,7 @@ type Server struct {
 	// is refused like any malformed request.
 	H2C func(net.Conn)
 
+	series  memo[seriesKey, *metrics.Series]
 	closing atomic.Bool
 	// accepting counts Serve loops running; Shutdown waits for them before draining.
 	accepting sync.WaitGroup

@@ -30,7 +30,9 @@ type Poller struct {
 
 	mu    sync.Mutex                             // serializes changes of conns
 	conns atomic.Pointer[[]atomic.Pointer[Conn]] // by descriptor; read lock-free by the loop
-	gen   atomic.Int32                           // generation numbers for registrations
+	gen   atomic.Int32
+	// wokeGoroutine: a goroutine (not a task) was woken since the loop last yielded.
+	wokeGoroutine atomic.Bool // generation numbers for registrations
 
 	events [maxEvents]unix.EpollEvent // the loop's
 }
@@ -72,7 +74,12 @@ func newPoller() (*Poller, error) {
 	return p, nil
 }
 
-// run hands out events forever: a batch, then a yield so the woken goroutines run first.
+// yieldEvery: the loop yields after this many batches even when it woke no goroutine (tasks
+// run inline), so that other goroutines (accepting, timers) run under sustained load too.
+const yieldEvery = 16
+
+// run hands out events forever: a batch, then a yield when it woke goroutines (not tasks), so
+// that they run before the next poll.
 // With nothing ready it parks on the runtime's netpoller, which watches the epoll descriptor.
 // (Waiting in epoll_wait itself, holding the thread, after a batch was tried: fewer system
 // calls and context switches, but more CPU per request in the A/B.)
@@ -82,14 +89,16 @@ func (p *Poller) run() {
 		n = p.take()
 		return n > 0
 	}
-	for {
+	for batch := 1; ; batch++ {
 		if err := p.rc.Read(poll); err != nil {
 			panic("netloop: waiting on epoll: " + err.Error()) // the descriptor is never closed
 		}
 		for i := range n {
 			p.dispatch(&p.events[i])
 		}
-		runtime.Gosched()
+		if p.wokeGoroutine.Swap(false) || batch%yieldEvery == 0 {
+			runtime.Gosched()
+		}
 	}
 }
 

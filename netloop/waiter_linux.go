@@ -39,6 +39,7 @@ func (w *waiter) park(ready func() bool) {
 // wake wakes the goroutine parked in park, if one announced itself.
 func (w *waiter) wake() {
 	if w.want.Load() {
+		w.c.p.wokeGoroutine.Store(true)
 		select {
 		case *w.ch.Load() <- struct{}{}:
 		default:
