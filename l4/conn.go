@@ -43,19 +43,22 @@ type origin struct {
 
 var errNoRoute = errors.New("no route")
 
-// handle forwards one accepted connection from start to end.
+// handle forwards one accepted connection from start to end; Serve has counted it active.
 func (s *Stream) handle(nc net.Conn) {
 	defer s.giveSlot()
 	client, ok := nc.(*net.TCPConn)
 	if !ok {
 		nc.Close()
+		s.stats.active.Add(-1)
 		return
 	}
 	c := &conn{client: client, start: time.Now()}
 	c.checkAt.Store(never)
-	s.stats.active.Add(1)
 	s.track(c)
 	defer func() { c.close(); s.untrack(c); s.stats.active.Add(-1) }()
+	if s.aborted.Load() {
+		return // accepted as the drain ended: closeAll may have run before track
+	}
 	snap := s.snaps()
 	l := snap.Listeners[s.name]
 	if l == nil {
@@ -105,8 +108,8 @@ func (s *Stream) forward(c *conn, r *runtime.Route, l *runtime.Listener, o origi
 	m := &p.Members[i]
 	defer m.Release()
 	c.backend.Store(b)
-	if s.closing.Load() {
-		c.close() // Shutdown's closeAll may have run before the backend was stored
+	if s.aborted.Load() {
+		c.close() // the drain's closeAll may have run before the backend was stored
 	}
 	if err := writePreamble(b, p, o, buf); err != nil {
 		s.record(c, o, r, m.Address, 0, 0, err)

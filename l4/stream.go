@@ -37,7 +37,8 @@ type Stream struct {
 	stats counters
 
 	slots     chan struct{} // listener max_connections; nil = no cap
-	closing   atomic.Bool
+	closing   atomic.Bool   // Shutdown has begun: stop accepting; accepted connections are still served
+	aborted   atomic.Bool   // the drain is over: every connection is being closed
 	done      chan struct{} // closed by Shutdown
 	closeOnce sync.Once
 
@@ -112,6 +113,7 @@ func (s *Stream) Serve(ln net.Listener) error {
 			return err
 		}
 		s.stats.accepted.Add(1)
+		s.stats.active.Add(1) // counted before handle runs, so that a drain waits for it
 		go s.handle(c)
 	}
 	return nil
@@ -162,6 +164,7 @@ func (s *Stream) drain(ctx context.Context) error {
 	for s.stats.active.Load() > 0 {
 		select {
 		case <-ctx.Done():
+			s.aborted.Store(true)
 			s.closeAll()
 			return ctx.Err()
 		case <-tick.C:

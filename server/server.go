@@ -135,8 +135,13 @@ func (s *Server) reconcile(cfg *config.Config) error {
 }
 
 func keyOf(cfg *config.Config, lc config.Listener) listenerKey {
+	return keyWith(lc, protocolKey(cfg, lc))
+}
+
+// keyWith is lc's listenerKey given its protocol-specific settings, formatted.
+func keyWith(lc config.Listener, extra string) listenerKey {
 	return listenerKey{Protocol: lc.Protocol, Listen: lc.Listen, MaxConnections: lc.MaxConnections, Timeouts: lc.Timeouts,
-		Extra: protocolKey(cfg, lc)}
+		Extra: extra}
 }
 
 func drainTimeout(lc config.Listener) time.Duration {
