@@ -30,8 +30,10 @@
 //
 // # The loop
 //
-// The loop goroutine takes ready events with a zero-timeout epoll_wait; with none it parks on
-// the runtime's netpoller, which watches the epoll descriptor itself. It yields after a batch
+// The loop goroutine takes ready events with a zero-timeout epoll_wait; with none it blocks in
+// epoll_wait as a system call (the runtime lends the P to other goroutines meanwhile), so a
+// wake-up is one return from epoll_wait, not a pass through the runtime's netpoller and
+// scheduler. It yields after a batch
 // that woke goroutines (not tasks), and every yieldEvery batches. Sockets are registered for
 // input, output and peer close, edge-triggered; the event carries the descriptor and a
 // generation number, so an event for a descriptor closed and reused meanwhile is ignored.

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -24,9 +25,7 @@ const (
 // Poller is one epoll instance and the goroutine that hands out its events. It lives as long
 // as the process.
 type Poller struct {
-	ep  int
-	epf *os.File // ep on the runtime's netpoller: the loop parks on it
-	rc  syscall.RawConn
+	ep int
 
 	mu    sync.Mutex                             // serializes changes of conns
 	conns atomic.Pointer[[]atomic.Pointer[Conn]] // by descriptor; read lock-free by the loop
@@ -60,15 +59,7 @@ func newPoller() (*Poller, error) {
 	if err != nil {
 		return nil, fmt.Errorf("netloop: epoll_create1: %w", err)
 	}
-	if err := unix.SetNonblock(ep, true); err != nil {
-		unix.Close(ep)
-		return nil, fmt.Errorf("netloop: %w", err)
-	}
-	p := &Poller{ep: ep, epf: os.NewFile(uintptr(ep), "netloop-epoll")}
-	if p.rc, err = p.epf.SyscallConn(); err != nil {
-		p.epf.Close()
-		return nil, fmt.Errorf("netloop: %w", err)
-	}
+	p := &Poller{ep: ep}
 	table := make([]atomic.Pointer[Conn], 1024)
 	p.conns.Store(&table)
 	return p, nil
@@ -79,25 +70,34 @@ func newPoller() (*Poller, error) {
 const yieldEvery = 16
 
 // run hands out events forever: a batch, then a yield when it woke goroutines (not tasks), so
-// that they run before the next poll.
-// With nothing ready it parks on the runtime's netpoller, which watches the epoll descriptor.
-// (Waiting in epoll_wait itself, holding the thread, after a batch was tried: fewer system
-// calls and context switches, but more CPU per request in the A/B.)
+// that they run before the next poll. With nothing ready it blocks in epoll_wait as a system
+// call: the runtime hands the P to another thread while it waits, and a wake-up is one
+// return from epoll_wait with the events, as in an event-driven server. (Parking on the
+// runtime's netpoller instead, with the epoll descriptor on it, cost an empty poll, the
+// runtime's own epoll_wait calls and a scheduler pass per wake-up: about 10 % more CPU per
+// request in the A/B, bench/H1-FIGURES.md. Waiting in epoll_wait with RawSyscall, holding the
+// P, cost more still.)
 func (p *Poller) run() {
 	n := 0
-	poll := func(uintptr) bool {
-		n = p.take()
-		return n > 0
-	}
 	for batch := 1; ; batch++ {
-		if err := p.rc.Read(poll); err != nil {
-			panic("netloop: waiting on epoll: " + err.Error()) // the descriptor is never closed
+		if n = p.take(); n == 0 {
+			n = p.block()
 		}
 		for i := range n {
 			p.dispatch(&p.events[i])
 		}
 		if p.wokeGoroutine.Swap(false) || batch%yieldEvery == 0 {
 			runtime.Gosched()
+		}
+	}
+}
+
+// block waits in epoll_wait until an event comes, as a blocking system call.
+func (p *Poller) block() int {
+	for {
+		k, _, errno := syscall.Syscall6(syscall.SYS_EPOLL_PWAIT, uintptr(p.ep), uintptr(unsafe.Pointer(&p.events[0])), uintptr(len(p.events)), ^uintptr(0), 0, 0)
+		if errno != unix.EINTR {
+			return max(int(k), 0)
 		}
 	}
 }
