@@ -99,9 +99,13 @@ func NewPool(cfg PoolConfig) *Pool {
 // which: a request on a reused connection may fail because the backend closed it meanwhile,
 // and only an idempotent request should then be retried.
 func (p *Pool) Get(ctx context.Context, addr string) (c *BackendConn, reused bool, err error) {
+	return p.GetAt(ctx, addr, p.cfg.Now())
+}
+
+// GetAt is Get for a caller that has read the clock already: now is the time of the call.
+func (p *Pool) GetAt(ctx context.Context, addr string, now time.Time) (c *BackendConn, reused bool, err error) {
 	ap := p.addrPool(addr)
 	for {
-		now := p.cfg.Now()
 		c, since := ap.popIdle(now.Add(-p.cfg.IdleTimeout))
 		if c == nil {
 			break
@@ -113,6 +117,7 @@ func (p *Pool) Get(ctx context.Context, addr string) (c *BackendConn, reused boo
 			return c, true, nil
 		}
 		c.Close()
+		now = p.cfg.Now() // the check took time
 	}
 	conn, err := p.cfg.Dialer.DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -182,7 +187,11 @@ func stillOpen(c *BackendConn) bool {
 
 // Put returns a connection for reuse after a complete exchange. When the address already keeps
 // MaxIdlePerAddr idle connections, the oldest is closed.
-func (p *Pool) Put(c *BackendConn) {
+func (p *Pool) Put(c *BackendConn) { p.PutAt(c, p.cfg.Now()) }
+
+// PutAt is Put for a caller that has read the clock already: now, the time the connection
+// became idle (a little early is fine: it is only closed a little sooner).
+func (p *Pool) PutAt(c *BackendConn, now time.Time) {
 	ap := c.home
 	if ap == nil {
 		ap = p.addrPool(c.Addr)
@@ -193,7 +202,7 @@ func (p *Pool) Put(c *BackendConn) {
 		evicted = ap.idle[0].c
 		ap.idle = append(ap.idle[:0], ap.idle[1:]...)
 	}
-	ap.idle = append(ap.idle, idleConn{c: c, since: p.cfg.Now()})
+	ap.idle = append(ap.idle, idleConn{c: c, since: now})
 	ap.mu.Unlock()
 	if evicted != nil {
 		evicted.Close()

@@ -38,8 +38,10 @@ type exchange struct {
 
 	backend string
 	member  int // index of backend in the pool; -1 none
-	status  int
-	ttfb    time.Duration
+	// answered is when the response head arrived (the connection is idle soon after).
+	answered time.Time
+	status   int
+	ttfb     time.Duration
 }
 
 // errNoBackend means the pool had no eligible member.
@@ -135,8 +137,11 @@ func (ex *exchange) try(conns *h1.Pool, i, attempt int) (keep bool, err error, r
 	m := &ex.pool.Members[i]
 	m.Acquire()
 	ex.backend, ex.member = m.Address, i
-	start := time.Now()
-	bc, _, err := conns.Get(netloop.Context(ex.cc.c), m.Address)
+	start := ex.start // the first attempt starts with the request
+	if attempt > 0 {
+		start = time.Now()
+	}
+	bc, _, err := conns.GetAt(netloop.Context(ex.cc.c), m.Address, start)
 	if err != nil {
 		m.Release()
 		ex.pool.Done(i, false, 0, time.Now().UnixNano())
@@ -151,6 +156,7 @@ func (ex *exchange) try(conns *h1.Pool, i, attempt int) (keep bool, err error, r
 		return false, err, ex.retryable()
 	}
 	end := time.Now()
+	ex.answered = end
 	ex.status, ex.ttfb = ex.cc.resp.Status, end.Sub(start)
 	ex.pool.Done(i, ex.status < 502 || ex.status > 504, ex.ttfb, end.UnixNano())
 	return ex.relay(conns, bc, n, m), nil, false

@@ -34,7 +34,7 @@ func (ex *exchange) relay(conns *h1.Pool, bc *h1.BackendConn, n int, m *backend.
 		bc.Close()
 	} else {
 		netloop.Unbind(bc.Conn)
-		conns.Put(bc)
+		conns.PutAt(bc, ex.answered)
 	}
 	m.Release()
 	if ferr := cc.flush(); err == nil {
