@@ -1,5 +1,6 @@
 // Package netloop is fulcrum's own readiness poller for TCP sockets, for the HTTP/1.1 engine:
-// one edge-triggered epoll loop per process watches the sockets that must wait and resumes
+// edge-triggered epoll loops (one per P, GOMAXPROCS when first used; new connections go to
+// them in turn) watch the sockets that must wait and resume
 // what waits on one when it becomes readable or writable. Conn is a net.Conn over such a
 // socket; Listener accepts them and Dialer connects them. A Task runs a connection's code as a
 // coroutine that the loop resumes inline.

@@ -82,7 +82,7 @@ func (l *Listener) Accept() (net.Conn, error) {
 		}
 		l.lc.ready.Or(readable) // more clients may be queued
 		// The request is usually there already: read it before registering (see newConn).
-		return newConn(l.p, nfd, sa, readable|writable), nil
+		return newConn(l.p.pick(), nfd, sa, readable|writable), nil
 	}
 }
 
@@ -133,7 +133,11 @@ func (d *Dialer) connect(ap netip.AddrPort, t *Task) (*Conn, error) {
 		sysClose(fd)
 		return nil, os.NewSyscallError("connect", err)
 	}
-	c := newConn(d.Poller, fd, ap, ready)
+	p := d.Poller.pick()
+	if t != nil {
+		p = t.p // the task's own loop sees its events first
+	}
+	c := newConn(p, fd, ap, ready)
 	c.task.Store(t)
 	if err := c.awaitConnect(d.Timeout); err != nil {
 		c.Close()

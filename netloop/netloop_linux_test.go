@@ -228,3 +228,28 @@ func TestShortConnectionIsNeverRegistered(t *testing.T) {
 		t.Fatal("a connection that waited is not in the epoll set")
 	}
 }
+
+func TestConnectionsSpreadOverThePollers(t *testing.T) {
+	poller(t)
+	if len(pollers) < 2 {
+		t.Skip("one P: one poller")
+	}
+	l, _ := Listen(poller(t), loopback.Listen(t))
+	seen := map[*Poller]bool{}
+	for range 2 * len(pollers) {
+		peer, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer peer.Close()
+		c, err := l.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		seen[c.(*Conn).p] = true
+	}
+	if len(seen) != len(pollers) {
+		t.Fatalf("connections went to %d of %d pollers", len(seen), len(pollers))
+	}
+}

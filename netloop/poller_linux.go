@@ -37,21 +37,40 @@ type Poller struct {
 }
 
 var (
-	defaultOnce   sync.Once
-	defaultPoller *Poller
-	defaultErr    error
+	defaultOnce sync.Once
+	pollers     []*Poller // one per P at start, each with its loop goroutine
+	defaultErr  error
+	nextPoller  atomic.Uint32
 )
 
-// Default returns the process's poller, starting it on first use.
+// Default returns the process's first poller, starting the process's pollers on first use:
+// one per P (GOMAXPROCS at that moment), so that connections' work spreads over the CPUs.
+// Listeners and dialers hand new connections to them in turn.
 func Default() (*Poller, error) {
 	defaultOnce.Do(func() {
-		defaultPoller, defaultErr = newPoller()
-		if defaultErr == nil {
-			go defaultPoller.run()
-
+		for range max(runtime.GOMAXPROCS(0), 1) {
+			p, err := newPoller()
+			if err != nil {
+				defaultErr = err
+				return
+			}
+			pollers = append(pollers, p)
+			go p.run()
 		}
 	})
-	return defaultPoller, defaultErr
+	if defaultErr != nil {
+		return nil, defaultErr
+	}
+	return pollers[0], nil
+}
+
+// pick returns the poller for a new connection: the next of the process's pollers in turn,
+// or p when the process's pollers are not started.
+func (p *Poller) pick() *Poller {
+	if len(pollers) < 2 {
+		return p
+	}
+	return pollers[int(nextPoller.Add(1))%len(pollers)]
 }
 
 func newPoller() (*Poller, error) {

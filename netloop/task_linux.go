@@ -28,6 +28,7 @@ const (
 // goroutine that resumed it (usually the loop) waits. Before it hands a Conn to other
 // goroutines (a tunnel, another protocol's server) or blocks elsewhere, it calls Detach.
 type Task struct {
+	p     *Poller // the poller of the connection it started with
 	state atomic.Int32
 	next  func() (struct{}, bool)
 	yield func(struct{}) bool
@@ -40,7 +41,7 @@ func Start(c net.Conn, f func()) (ok bool) {
 	if !isConn {
 		return false
 	}
-	t := new(Task)
+	t := &Task{p: nc.p}
 	t.next, _ = iter.Pull(func(yield func(struct{}) bool) {
 		t.yield = yield
 		f()
