@@ -3,6 +3,7 @@ package h1proxy
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"testing"
@@ -53,6 +54,40 @@ func TestLargeResponsesArriveIntact(t *testing.T) {
 				if resp.StatusCode != 200 || !bytes.Equal([]byte(body), pattern(tc.size)) {
 					t.Fatalf("request %d: got %d with %d bytes, want 200 with the backend's %d", i+1, resp.StatusCode, len(body), tc.size)
 				}
+			}
+		})
+	}
+}
+
+// Large request bodies, Content-Length and chunked, to a backend that reads slowly: the proxy's
+// writes to the backend fill its socket and must wait for room (netloop's write readiness).
+func TestLargeUploadsReachASlowBackend(t *testing.T) {
+	backend := startBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(100 * time.Millisecond) // let the proxy's writes fill the socket first
+		b, err := io.ReadAll(r.Body)
+		if err != nil || !bytes.Equal(b, pattern(len(b))) {
+			http.Error(w, "body damaged", http.StatusBadRequest)
+			return
+		}
+		fmt.Fprintf(w, "%d", len(b))
+	})
+	_, addr := startProxy(t, oneBackendYAML, backend)
+	const size = 8 << 20
+	for _, chunked := range []bool{false, true} {
+		t.Run(fmt.Sprintf("chunked=%v", chunked), func(t *testing.T) {
+			var body io.Reader = bytes.NewReader(pattern(size))
+			if chunked {
+				body = io.MultiReader(body) // hides the length: net/http sends it chunked
+			}
+			req, _ := http.NewRequest("POST", "http://"+addr+"/upload", body)
+			resp, err := (&http.Client{Timeout: 20 * time.Second}).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			got, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != 200 || string(got) != strconv.Itoa(size) {
+				t.Fatalf("got %d %q, want 200 %d", resp.StatusCode, got, size)
 			}
 		})
 	}

@@ -25,6 +25,8 @@ func TestOnRuntimeNetpollerToo(t *testing.T) {
 		"header edits":   TestHeaderEdits,
 		"answers":        TestAnswers,
 		"skipped bodies": TestAnsweredBodiesAreSkipped,
+		"uploads":        TestLargeUploadsReachASlowBackend,
+		"timeouts":       TestClientTimeoutsCloseStalledConnections,
 	} {
 		t.Run(name, test)
 	}

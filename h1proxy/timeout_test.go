@@ -1,0 +1,54 @@
+package h1proxy
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+const shortTimeoutsYAML = `
+listeners:
+  - name: web
+    listen: 127.0.0.1:0
+    timeouts: {read_header: 200ms, idle: 400ms}
+    routes:
+      - pool: app
+pools:
+  - name: app
+    backends:
+      - address: "BACKEND"
+`
+
+// A client that sends part of a head and stalls (slowloris) is closed after read_header; an idle
+// keep-alive client after idle. Both deadlines are netloop timers that resume a parked task.
+func TestClientTimeoutsCloseStalledConnections(t *testing.T) {
+	_, addr := startProxy(t, shortTimeoutsYAML, startBackend(t, sized))
+	for _, tc := range []struct {
+		name     string
+		send     string
+		min, max time.Duration
+	}{
+		{"partial head", "GET /10 HTTP/1.1\r\nHost: x\r\nX-Slow: ", 150 * time.Millisecond, 2 * time.Second},
+		{"idle after a request", "GET /10 HTTP/1.1\r\nHost: x\r\n\r\n", 300 * time.Millisecond, 2 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rc := dialRaw(t, addr)
+			start := time.Now()
+			rc.send(t, tc.send)
+			if strings.HasSuffix(tc.send, "\r\n\r\n") {
+				if resp, _ := rc.response(t, "GET"); resp.StatusCode != 200 {
+					t.Fatalf("status %d", resp.StatusCode)
+				}
+			}
+			rc.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			_, err := rc.br.ReadByte()
+			took := time.Since(start)
+			if err == nil {
+				t.Fatal("the proxy sent more instead of closing")
+			}
+			if took < tc.min || took > tc.max {
+				t.Fatalf("closed after %v, want between %v and %v", took, tc.min, tc.max)
+			}
+		})
+	}
+}
