@@ -194,6 +194,8 @@ func statusText(status int) string {
 		return "Bad Request"
 	case 404:
 		return "Not Found"
+	case 408:
+		return "Request Timeout"
 	case 414:
 		return "URI Too Long"
 	case 431:

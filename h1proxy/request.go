@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/accesslog"
@@ -114,10 +115,15 @@ func (cc *clientConn) skipEmptyLines() error {
 	return nil
 }
 
-// refuse answers a request that could not be parsed, when the error says what to answer.
+// refuse answers a request that could not be parsed, when the error says what to answer: 408
+// when part of a head came and the rest did not within read_header (as HAProxy does; a
+// connection that sent nothing is closed silently).
 func (cc *clientConn) refuse(err error) {
 	var pe *h1.Error
-	if errors.As(err, &pe) {
+	if errors.Is(err, os.ErrDeadlineExceeded) && cc.bufs != nil && cc.bufs.in.Buffered() > 0 {
+		pe = &h1.Error{Status: 408, Reason: "request timeout"}
+	}
+	if pe != nil || errors.As(err, &pe) {
 		cc.writeError(pe.Status, true, pe.Reason+"\n")
 		cc.flush()
 		cc.lingerClose()

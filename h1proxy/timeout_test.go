@@ -41,6 +41,11 @@ func TestClientTimeoutsCloseStalledConnections(t *testing.T) {
 				}
 			}
 			rc.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if tc.name == "partial head" { // answered 408, then closed
+				if resp, _ := rc.response(t, "GET"); resp.StatusCode != 408 || !resp.Close {
+					t.Fatalf("partial head: status %d, close %v; want 408 and close", resp.StatusCode, resp.Close)
+				}
+			}
 			_, err := rc.br.ReadByte()
 			took := time.Since(start)
 			if err == nil {
