@@ -14,6 +14,8 @@
 #   6. RSS per idle keep-alive client connection (bench/h1idle, IDLE connections; the open-file
 #      limit is raised to the hard limit, which must exceed IDLE: each process holds IDLE sockets)
 # Usage: bench/l7.sh [SECONDS] [CONNECTIONS] [IDLE]   (FULCRUM=/path/to/binary skips the build)
+# fulcrum runs with forwarding_headers: none (FWD=all for its default), like the HAProxy and NGINX
+# configurations here, which add no Via or X-Forwarded-* either.
 set -u
 D=${1:-8}; C=${2:-64}; IDLE=${3:-10000}
 ulimit -n "$(ulimit -Hn)"
@@ -33,7 +35,7 @@ if [ -n "${FULCRUM:-}" ]; then cp "$FULCRUM" "$tmp/fulcrum"; else (cd "$repo" &&
 
 cat > "$tmp/fulcrum.yaml" <<YAML
 listeners:
-  - {name: web, protocol: http, engine: fulcrum, listen: 127.0.0.1:8184, routes: [{pool: be}]}
+  - {name: web, protocol: http, engine: fulcrum, listen: 127.0.0.1:8184, forwarding_headers: ${FWD:-none}, routes: [{pool: be}]}
 pools:
   - name: be
     backends: [{address: 127.0.0.1:9101}, {address: 127.0.0.1:9102}, {address: 127.0.0.1:9103}]

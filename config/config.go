@@ -55,6 +55,11 @@ type Listener struct {
 	Routes   []Route `yaml:"routes,omitempty"`
 	// TrustedProxies are the peers whose X-Forwarded-* (and PROXY protocol) are believed.
 	TrustedProxies []netip.Prefix `yaml:"trusted_proxies,omitempty"`
+	// ForwardingHeaders says which fields an http listener adds to what it forwards: "all"
+	// (default: Via on requests and responses, X-Forwarded-For/-Proto/-Host on requests),
+	// "via", "x_forwarded" or "none". Without x_forwarded the client's own X-Forwarded-*
+	// fields pass through untouched, as with HAProxy without option forwardfor.
+	ForwardingHeaders string `yaml:"forwarding_headers,omitempty"`
 	// MaxConnections caps concurrent client connections; 0 means no cap.
 	MaxConnections int `yaml:"max_connections,omitempty"`
 	// DrainTimeout bounds how long in-flight work may finish at shutdown (default 30s).
@@ -199,3 +204,13 @@ type Duration struct{ time.Duration }
 
 // Algorithms lists the balancing algorithms a pool may name.
 var Algorithms = []string{"round_robin", "least_connections", "random", "power_of_two", "first", "peak_ewma", "hash"}
+
+// AddsVia reports whether the listener adds Via to requests and responses it forwards.
+func (l *Listener) AddsVia() bool {
+	return l.ForwardingHeaders == "" || l.ForwardingHeaders == "all" || l.ForwardingHeaders == "via"
+}
+
+// AddsXForwarded reports whether the listener sets X-Forwarded-For/-Proto/-Host.
+func (l *Listener) AddsXForwarded() bool {
+	return l.ForwardingHeaders == "" || l.ForwardingHeaders == "all" || l.ForwardingHeaders == "x_forwarded"
+}

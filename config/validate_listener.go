@@ -123,6 +123,11 @@ func checkListenerLimits(c *checker, path string, l *Listener) {
 	checkNotNegative(c, childPath(path, "max_connections"), l.MaxConnections)
 	checkPositive(c, childPath(path, "timeouts.read_header"), l.Timeouts.ReadHeader)
 	checkPositive(c, childPath(path, "timeouts.idle"), l.Timeouts.Idle)
+	switch l.ForwardingHeaders {
+	case "", "all", "via", "x_forwarded", "none":
+	default:
+		c.errorf(childPath(path, "forwarding_headers"), "forwarding_headers %q is not one of all, via, x_forwarded, none", l.ForwardingHeaders)
+	}
 }
 
 // validateRoutes checks a listener's routes, and warns about routes that can never

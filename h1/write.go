@@ -10,6 +10,9 @@ type Forwarding struct {
 	// KeepClientXFF keeps the X-Forwarded-For values the client sent (for a trusted
 	// downstream proxy) and appends ClientIP to them; otherwise they are dropped.
 	KeepClientXFF bool
+	// PassXForwarded forwards the client's X-Forwarded-* fields as received and adds none
+	// (ClientIP, Proto and KeepClientXFF are then unused).
+	PassXForwarded bool
 }
 
 // isHopByHop reports fields that describe one connection and are never forwarded as read.
@@ -47,7 +50,7 @@ func AppendRequestHead(dst []byte, req *Request, fw *Forwarding) []byte {
 		dst = appendHeaderLine(dst, "Host", req.Host)
 	}
 	for _, h := range req.Headers {
-		if forwardable(req, h.Name) {
+		if forwardable(req, fw, h.Name) {
 			dst = appendHeaderLine(dst, h.Name, h.Value)
 		}
 	}
@@ -71,15 +74,13 @@ func appendHeaderLine[N, V string | []byte](dst []byte, name N, value V) []byte 
 }
 
 // forwardable reports whether a received field is copied to the backend as read.
-func forwardable(req *Request, name []byte) bool {
+func forwardable(req *Request, fw *Forwarding, name []byte) bool {
 	switch {
 	case isHopByHop(name), equalFold(name, "host"), equalFold(name, "content-length"):
 		return false
 	case equalFold(name, "upgrade"):
 		return req.Upgrade
-	case equalFold(name, "x-forwarded-proto"), equalFold(name, "x-forwarded-host"):
-		return false
-	case equalFold(name, "x-forwarded-for"):
+	case !fw.PassXForwarded && isXForwarded(name):
 		return false // re-emitted by appendForwarding
 	}
 	return !req.connNames || !namedByConnection(req.Headers, name)
@@ -111,9 +112,17 @@ func equalFoldBytes(a, b []byte) bool {
 	return true
 }
 
+// isXForwarded reports the X-Forwarded-For/-Proto/-Host fields.
+func isXForwarded(name []byte) bool {
+	return equalFold(name, "x-forwarded-for") || equalFold(name, "x-forwarded-proto") || equalFold(name, "x-forwarded-host")
+}
+
 func appendForwarding(dst []byte, req *Request, fw *Forwarding) []byte {
 	if fw.Via != "" {
 		dst = appendHeaderLine(dst, "Via", fw.Via)
+	}
+	if fw.PassXForwarded {
+		return dst
 	}
 	dst = appendXFF(dst, req, fw)
 	if fw.Proto != "" {

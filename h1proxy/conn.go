@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/balance"
+	"github.com/fulcrum-lb/fulcrum/config"
 	"github.com/fulcrum-lb/fulcrum/h1"
 )
 
@@ -91,8 +92,21 @@ func (cc *clientConn) reset(s *Server, c net.Conn) {
 		cc.peerIP = cc.peer.AppendTo(cc.peerIPBuf[:0])
 	}
 	cc.view.req = &cc.req
-	cc.fw = h1.Forwarding{Via: "1.1 fulcrum", ClientIP: cc.peerIP, Proto: "http"}
+	cc.fw = h1.Forwarding{Via: via, ClientIP: cc.peerIP, Proto: "http"}
 	cc.lastNow = time.Now()
+}
+
+// via is the Via field fulcrum adds on an HTTP/1.1 listener.
+const via = "1.1 fulcrum"
+
+// forwarding sets, for the request just read, which fields are added to what is forwarded
+// (the listener's forwarding_headers).
+func (cc *clientConn) forwarding(l *config.Listener) {
+	cc.fw.Via = ""
+	if l.AddsVia() {
+		cc.fw.Via = via
+	}
+	cc.fw.PassXForwarded = !l.AddsXForwarded()
 }
 
 // remoteAddrPort reads a connection's peer address, without allocating when the connection

@@ -19,7 +19,7 @@ import (
 func (ex *exchange) relay(conns *h1.Pool, bc *h1.BackendConn, n int, m *backend.Member) bool {
 	cc, resp := ex.cc, &ex.cc.resp
 	closeClient := ex.close || !ex.doneWithRequest() || cc.s.closing.Load()
-	opt := h1.ResponseOptions{ClientMinor: ex.minor, Via: "1.1 fulcrum", Close: closeClient}
+	opt := h1.ResponseOptions{ClientMinor: ex.minor, Via: cc.fw.Via, Close: closeClient}
 	editFields(&resp.Headers, ex.action.ResponseHeaders)
 	out, kind := h1.AppendResponseHead(cc.bufs.out, resp, &opt)
 	cc.bufs.out = out

@@ -34,6 +34,7 @@ func (cc *clientConn) serveRequest() bool {
 	}
 	client, trusted := effectiveClient(l, &cc.req, cc.peer)
 	cc.view.client = client
+	cc.forwarding(&l.Config)
 	rt := l.Route(&cc.view)
 	if rt == nil {
 		return cc.answer(404, n, "no route matches this request\n")

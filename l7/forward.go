@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/balance"
+	"github.com/fulcrum-lb/fulcrum/config"
 	"github.com/fulcrum-lb/fulcrum/runtime"
 )
 
@@ -22,6 +23,7 @@ type exchangeKey struct{}
 // exchange is one client request's journey: its pool, its key, the backends tried and the
 // body kept for replay. It belongs to the request's goroutine.
 type exchange struct {
+	listener   *config.Listener
 	pool       *runtime.Pool
 	route      *runtime.Route
 	trusted    bool
@@ -171,15 +173,10 @@ func rewrite(pr *httputil.ProxyRequest) {
 	ex := pr.In.Context().Value(exchangeKey{}).(*exchange)
 	pr.Out.URL.Scheme, pr.Out.URL.Host = backendScheme(ex.pool), ex.pool.Name
 	applyRewrite(pr.Out, ex.route.Action)
-	if ex.trusted {
-		pr.Out.Header["X-Forwarded-For"] = pr.In.Header["X-Forwarded-For"]
+	setXForwarded(pr, ex)
+	if ex.listener.AddsVia() {
+		pr.Out.Header.Add("Via", viaValue(pr.In))
 	}
-	pr.SetXForwarded()
-	if ex.trusted {
-		keepHeader(pr, "X-Forwarded-Proto")
-		keepHeader(pr, "X-Forwarded-Host")
-	}
-	pr.Out.Header.Add("Via", viaValue(pr.In))
 	ex.route.Action.RequestHeaders.Apply(pr.Out.Header)
 }
 
@@ -190,6 +187,25 @@ func modifyResponse(resp *http.Response) error {
 	ex.route.Action.ResponseHeaders.Apply(resp.Header)
 	ex.affinity.issue(resp.Header, ex.pool, time.Now())
 	return nil
+}
+
+// setXForwarded sets X-Forwarded-For/-Proto/-Host (client-supplied ones kept only from trusted
+// proxies), or passes the client's through untouched when the listener adds none.
+func setXForwarded(pr *httputil.ProxyRequest, ex *exchange) {
+	if !ex.listener.AddsXForwarded() {
+		for _, name := range []string{"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host"} {
+			keepHeader(pr, name)
+		}
+		return
+	}
+	if ex.trusted {
+		pr.Out.Header["X-Forwarded-For"] = pr.In.Header["X-Forwarded-For"]
+	}
+	pr.SetXForwarded()
+	if ex.trusted {
+		keepHeader(pr, "X-Forwarded-Proto")
+		keepHeader(pr, "X-Forwarded-Host")
+	}
 }
 
 func keepHeader(pr *httputil.ProxyRequest, name string) {

@@ -118,6 +118,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		plainError(w, http.StatusBadRequest, "cannot read request body")
 		return
 	}
+	ex.listener = &l.Config
 	s.mirrors.maybe(r, rt, ex)
 	if s.Observer == nil && s.AccessLog == nil {
 		s.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex)))

@@ -187,6 +187,45 @@ func TestForwardingHeaders(t *testing.T) {
 	}
 }
 
+// forwarding_headers chooses what fulcrum adds: without x_forwarded the client's
+// X-Forwarded-* pass through untouched (HAProxy without option forwardfor), without via no Via
+// is added either way.
+func TestForwardingHeadersCanBeLeftOut(t *testing.T) {
+	for _, tc := range []struct {
+		mode             string
+		wantXFF, wantXFP string
+		wantVia          bool
+	}{
+		{mode: "none", wantXFF: "203.0.113.7", wantXFP: "https"},
+		{mode: "via", wantXFF: "203.0.113.7", wantXFP: "https", wantVia: true},
+		{mode: "x_forwarded", wantXFF: "127.0.0.1", wantXFP: "http"},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			a, b := startBackend(t, "a"), startBackend(t, "b")
+			seen := make(chan http.Header, 1)
+			echo := func(w http.ResponseWriter, r *http.Request) { seen <- r.Header.Clone() }
+			a.handle, b.handle = echo, echo
+			yaml := strings.Replace(fmt.Sprintf(healthYAML, "", "fail"), "    trusted_proxies:", "    forwarding_headers: "+tc.mode+"\n    trusted_proxies:", 1)
+			_, url := startFulcrum(t, yaml, a, b)
+			req, _ := http.NewRequest("GET", url, nil)
+			req.Header.Set("X-Forwarded-For", "203.0.113.7")
+			req.Header.Set("X-Forwarded-Proto", "https")
+			resp, err := newClient().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			h := <-seen
+			if got := strings.Join(h.Values("X-Forwarded-For"), ", "); got != tc.wantXFF || h.Get("X-Forwarded-Proto") != tc.wantXFP {
+				t.Errorf("X-Forwarded-For %q, -Proto %q; want %q, %q", got, h.Get("X-Forwarded-Proto"), tc.wantXFF, tc.wantXFP)
+			}
+			if (h.Get("Via") != "") != tc.wantVia || !tc.wantVia && resp.Header.Get("Via") != "" {
+				t.Errorf("Via on the request %q, on the response %q; want Via: %v", h.Get("Via"), resp.Header.Get("Via"), tc.wantVia)
+			}
+		})
+	}
+}
+
 func TestEventStreamIsFlushedPerWrite(t *testing.T) {
 	a := startBackend(t, "a")
 	a.handle = func(w http.ResponseWriter, r *http.Request) {
