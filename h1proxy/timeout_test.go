@@ -6,18 +6,8 @@ import (
 	"time"
 )
 
-const shortTimeoutsYAML = `
-listeners:
-  - name: web
-    listen: 127.0.0.1:0
-    timeouts: {read_header: 200ms, idle: 400ms}
-    routes:
-      - pool: app
-pools:
-  - name: app
-    backends:
-      - address: "BACKEND"
-`
+// shortTimeoutsYAML is oneBackendYAML with short client timeouts.
+var shortTimeoutsYAML = strings.Replace(oneBackendYAML, "    routes:", "    timeouts: {read_header: 200ms, idle: 400ms}\n    routes:", 1)
 
 // A client that sends part of a head and stalls (slowloris) is closed after read_header; an idle
 // keep-alive client after idle. Both deadlines are netloop timers that resume a parked task.

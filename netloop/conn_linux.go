@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fulcrum-lb/fulcrum/rawsock"
 	"golang.org/x/sys/unix"
 )
 
@@ -88,10 +89,10 @@ func (c *Conn) closeFD() {
 		return
 	}
 	if c.borrowed {
-		epollCtl(c.p.ep, unix.EPOLL_CTL_DEL, c.fd, &unix.EpollEvent{})
+		rawsock.EpollCtl(c.p.ep, unix.EPOLL_CTL_DEL, c.fd, &unix.EpollEvent{})
 		return
 	}
-	sysClose(c.fd)
+	rawsock.Close(c.fd)
 }
 
 // newBorrowedConn watches a descriptor that stays someone else's to close.
@@ -136,13 +137,13 @@ func (c *Conn) Read(b []byte) (int, error) {
 			return 0, c.opError("read", err)
 		}
 		c.ready.And(^readable) // before the read: an event during it sets it again
-		n, errno := sysRead(c.fd, b)
+		n, err := rawsock.Read(c.fd, b)
 		switch {
-		case errno == unix.EAGAIN || errno == unix.EINTR:
+		case err == unix.EAGAIN || err == unix.EINTR:
 			continue
-		case errno != 0:
+		case err != nil:
 			c.ready.Or(readable)
-			return 0, c.opError("read", os.NewSyscallError("read", errno))
+			return 0, c.opError("read", os.NewSyscallError("read", err))
 		case n == 0:
 			c.ready.Or(readable) // the end stays readable
 			return 0, io.EOF
@@ -171,7 +172,7 @@ func (c *Conn) Write(b []byte) (int, error) {
 	defer c.leave()
 	done := 0
 	for done < len(b) {
-		n, err := c.writeOnce(func() (int, unix.Errno) { return sysWrite(c.fd, b[done:]) })
+		n, err := c.writeOnce(func() (int, error) { return rawsock.Send(c.fd, b[done:]) })
 		if err != nil {
 			return done, err
 		}
@@ -193,7 +194,7 @@ func (c *Conn) WriteBoth(a, b []byte) (int, error) {
 	if err := c.enter(); err != nil {
 		return 0, err
 	}
-	n, err := c.writeOnce(func() (int, unix.Errno) { return sysWritev(c.fd, a, b) })
+	n, err := c.writeOnce(func() (int, error) { return rawsock.Writev(c.fd, a, b) })
 	c.leave()
 	if err != nil || n == len(a)+len(b) {
 		return n, err
@@ -207,27 +208,27 @@ func (c *Conn) WriteBoth(a, b []byte) (int, error) {
 }
 
 // writeOnce makes one successful write call, waiting for room when the socket has none.
-func (c *Conn) writeOnce(call func() (int, unix.Errno)) (int, error) {
+func (c *Conn) writeOnce(call func() (int, error)) (int, error) {
 	for {
 		if err := c.await(&c.w, writable); err != nil {
 			return 0, c.opError("write", err)
 		}
-		n, errno := call()
-		switch errno {
-		case 0:
+		n, err := call()
+		switch err {
+		case nil:
 			return n, nil
 		case unix.EINTR:
 			continue
 		case unix.EAGAIN:
 			c.ready.And(^writable)
-			if n, errno = call(); errno == 0 { // room made before the clear would be lost
+			if n, err = call(); err == nil { // room made before the clear would be lost
 				return n, nil
 			}
-			if errno == unix.EAGAIN || errno == unix.EINTR {
+			if err == unix.EAGAIN || err == unix.EINTR {
 				continue
 			}
 		}
-		return 0, c.opError("write", os.NewSyscallError("write", errno))
+		return 0, c.opError("write", os.NewSyscallError("write", err))
 	}
 }
 
@@ -278,8 +279,8 @@ func (c *Conn) CloseWrite() error {
 		return err
 	}
 	defer c.leave()
-	if errno := sysShutdownWrite(c.fd); errno != 0 {
-		return c.opError("shutdown", os.NewSyscallError("shutdown", errno))
+	if err := rawsock.ShutdownWrite(c.fd); err != nil {
+		return c.opError("shutdown", os.NewSyscallError("shutdown", err))
 	}
 	return nil
 }
@@ -291,7 +292,7 @@ func (c *Conn) Alive() bool {
 		return false
 	}
 	defer c.leave()
-	return peekAlive(c.fd)
+	return rawsock.PeekAlive(c.fd)
 }
 
 // RemoteAddr returns the peer's address (a *net.TCPAddr, allocated on each call).

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fulcrum-lb/fulcrum/rawsock"
 	"golang.org/x/sys/unix"
 )
 
@@ -70,7 +71,7 @@ func (l *Listener) Accept() (net.Conn, error) {
 			sa  netip.AddrPort
 			err error
 		)
-		cerr := l.rc.Control(func(fd uintptr) { nfd, sa, err = accept(int(fd)) })
+		cerr := l.rc.Control(func(fd uintptr) { nfd, sa, err = acceptOne(int(fd)) })
 		switch {
 		case cerr != nil:
 			return nil, l.opError(cerr)
@@ -88,6 +89,16 @@ func (l *Listener) Accept() (net.Conn, error) {
 
 func (l *Listener) opError(err error) error {
 	return &net.OpError{Op: "accept", Net: "tcp", Addr: l.Addr(), Err: err}
+}
+
+// acceptOne takes one queued client, retrying on EINTR and ECONNABORTED.
+func acceptOne(lfd int) (int, netip.AddrPort, error) {
+	for {
+		fd, ap, err := rawsock.Accept(lfd)
+		if err != unix.EINTR && err != unix.ECONNABORTED {
+			return fd, ap, err
+		}
+	}
 }
 
 // Close stops watching the listening socket and closes the listener.
@@ -120,44 +131,21 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 
 // connect connects a Conn, waiting for it on task t when there is one.
 func (d *Dialer) connect(ap netip.AddrPort, t *Task) (*Conn, error) {
-	fd, sa, err := socketFor(ap)
+	fd, err := rawsock.DialSocket(ap) // connected or in progress
 	if err != nil {
-		return nil, err
-	}
-	ready := readable | writable
-	switch err := unix.Connect(fd, sa); err {
-	case nil:
-	case unix.EINPROGRESS:
-		ready = 0 // writable once connected: the registration reports it
-	default:
-		sysClose(fd)
 		return nil, os.NewSyscallError("connect", err)
 	}
 	p := d.Poller.pick()
 	if t != nil {
 		p = t.p // the task's own loop sees its events first
 	}
-	c := newConn(p, fd, ap, ready)
+	c := newConn(p, fd, ap, 0) // writable once connected: the registration reports it
 	c.task.Store(t)
 	if err := c.awaitConnect(d.Timeout); err != nil {
 		c.Close()
 		return nil, err
 	}
 	return c, nil
-}
-
-func socketFor(ap netip.AddrPort) (int, unix.Sockaddr, error) {
-	family := unix.AF_INET6
-	var sa unix.Sockaddr = &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
-	if a := ap.Addr().Unmap(); a.Is4() {
-		family, sa = unix.AF_INET, &unix.SockaddrInet4{Port: int(ap.Port()), Addr: a.As4()}
-	}
-	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return -1, nil, os.NewSyscallError("socket", err)
-	}
-	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
-	return fd, sa, nil
 }
 
 // awaitConnect waits, up to timeout, until the socket is writable, which is when a connect in

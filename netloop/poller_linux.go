@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"unsafe"
 
+	"github.com/fulcrum-lb/fulcrum/rawsock"
 	"golang.org/x/sys/unix"
 )
 
@@ -124,8 +125,8 @@ func (p *Poller) block() int {
 // take takes the ready events without waiting.
 func (p *Poller) take() int {
 	for {
-		k, errno := epollWait(p.ep, p.events[:], 0)
-		if errno != unix.EINTR {
+		k, err := rawsock.EpollPoll(p.ep, p.events[:])
+		if err != unix.EINTR {
 			return max(k, 0)
 		}
 	}
@@ -168,9 +169,9 @@ func (p *Poller) register(c *Conn) error {
 	table[c.fd].Store(c)
 	p.mu.Unlock()
 	ev := unix.EpollEvent{Events: watchAll, Fd: int32(c.fd), Pad: c.gen}
-	if errno := epollCtl(p.ep, unix.EPOLL_CTL_ADD, c.fd, &ev); errno != 0 {
+	if err := rawsock.EpollCtl(p.ep, unix.EPOLL_CTL_ADD, c.fd, &ev); err != nil {
 		p.forget(c)
-		return os.NewSyscallError("epoll_ctl", errno)
+		return os.NewSyscallError("epoll_ctl", err)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fulcrum-lb/fulcrum/balance"
 	"github.com/fulcrum-lb/fulcrum/l4/proxyproto"
+	"github.com/fulcrum-lb/fulcrum/rawsock"
 	"github.com/fulcrum-lb/fulcrum/route"
 	"github.com/fulcrum-lb/fulcrum/runtime"
 )
@@ -103,7 +104,7 @@ func (l *loop) track(fd int, c *conn) {
 func (l *loop) forget(s *side) {
 	if s.fd >= 0 {
 		l.byFD[s.fd] = nil
-		sysClose(s.fd)
+		rawsock.Close(s.fd)
 	}
 	*s = side{fd: -1}
 }
@@ -119,7 +120,7 @@ func (l *loop) admit(fd int, src netip.AddrPort) {
 	if needsProxyHeader(ls) && !ls.Trusted(src.Addr()) {
 		l.s.stats.refused.Add(1)
 		l.s.logger.Info("l4: connection closed before forwarding", "listener", l.s.name, "client", src, "err", errUntrusted)
-		sysClose(fd)
+		rawsock.Close(fd)
 		return
 	}
 	if !needsPrelude(ls) {
@@ -148,7 +149,7 @@ func (l *loop) admitRouted(fd int, src netip.AddrPort, ls *runtime.Listener) {
 func (l *loop) noRoute(fd int, src netip.AddrPort, serverName string) {
 	l.s.stats.refused.Add(1)
 	l.s.logger.Info("l4: no route", "listener", l.s.name, "client", src, "sni", serverName)
-	sysClose(fd)
+	rawsock.Close(fd)
 }
 
 // open1 registers an accepted client and counts it open; nil (the socket closed) when epoll
@@ -156,7 +157,7 @@ func (l *loop) noRoute(fd int, src netip.AddrPort, serverName string) {
 func (l *loop) open1(fd int, src netip.AddrPort, ls *runtime.Listener) *conn {
 	if err := l.watch(fd, connFlags); err != nil {
 		l.s.logger.Warn("l4 epoll: epoll_ctl", "listener", l.s.name, "err", err)
-		sysClose(fd)
+		rawsock.Close(fd)
 		return nil
 	}
 	c := l.newConn()
@@ -209,12 +210,12 @@ func (l *loop) dial(c *conn) error {
 	if err != nil {
 		return errNotIP
 	}
-	fd, err := dialSocket(ap)
+	fd, err := rawsock.DialSocket(ap)
 	if err != nil {
 		return err
 	}
 	if err := l.watch(fd, connFlags); err != nil {
-		sysClose(fd)
+		rawsock.Close(fd)
 		return err
 	}
 	c.backend = side{fd: fd}

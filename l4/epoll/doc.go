@@ -45,7 +45,7 @@
 // The loop never blocks in a system call. epoll_wait is called with a zero timeout; with
 // nothing ready the goroutine parks on the runtime's netpoller, which watches the epoll
 // descriptor itself (an *os.File), with the next timer tick as read deadline. Every other
-// call is on a non-blocking socket and made with RawSyscall (sys_linux.go). A thread locked
+// call is on a non-blocking socket and made with RawSyscall (package rawsock). A thread locked
 // to the loop and blocked in epoll_wait was tried first: each wait or slow loopback call
 // longer than sysmon's 20 µs tick made the runtime hand the P to another thread and back,
 // 2.2–2.7 context switches per short connection against HAProxy's 0.5, and no CPU gain

@@ -1,6 +1,9 @@
 package epoll
 
-import "golang.org/x/sys/unix"
+import (
+	"github.com/fulcrum-lb/fulcrum/rawsock"
+	"golang.org/x/sys/unix"
+)
 
 const (
 	pipeBytes = 1 << 20 // pipe buffer and splice size, as the Go runtime uses
@@ -69,13 +72,13 @@ func finish(d, other *direction, dst *side) error {
 	if other.done {
 		return nil
 	}
-	return sysShutdownWrite(dst.fd)
+	return rawsock.ShutdownWrite(dst.fd)
 }
 
 // read reads one chunk into the loop's buffer and writes it straight to dst; what dst
 // cannot take now is kept in d.pend.
 func (l *loop) read(c *conn, d *direction, src, dst *side) error {
-	n, err := sysRead(src.fd, l.buf[:])
+	n, err := rawsock.Read(src.fd, l.buf[:])
 	if more, err := readOutcome(int64(n), err, d, src); !more {
 		return err
 	}
@@ -116,7 +119,7 @@ func write(d *direction, dst *side, b []byte) error {
 	w := 0
 	if dst.writable {
 		var err error
-		w, err = send(dst.fd, b)
+		w, err = rawsock.Send(dst.fd, b)
 		switch {
 		case err == unix.EAGAIN || err == unix.EINTR:
 			w = 0
@@ -136,7 +139,7 @@ func flush(d *direction, dst *side) error {
 	var err error
 	if d.off < len(d.pend) {
 		var n int
-		n, err = send(dst.fd, d.pend[d.off:])
+		n, err = rawsock.Send(dst.fd, d.pend[d.off:])
 		if n > 0 {
 			d.off += n
 		}
@@ -145,7 +148,7 @@ func flush(d *direction, dst *side) error {
 		}
 	} else {
 		var n int64
-		n, err = splice(d.pipe.r, dst.fd, d.inPipe)
+		n, err = rawsock.Splice(d.pipe.r, dst.fd, d.inPipe)
 		d.inPipe -= int(max(n, 0))
 	}
 	switch err {
@@ -168,7 +171,7 @@ func (l *loop) spliceIn(c *conn, d *direction, src *side) error {
 		}
 		d.pipe, d.hasPipe = p, true
 	}
-	n, err := splice(src.fd, d.pipe.w, pipeBytes)
+	n, err := rawsock.Splice(src.fd, d.pipe.w, pipeBytes)
 	if more, err := readOutcome(n, err, d, src); !more {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fulcrum-lb/fulcrum/rawsock"
 	"golang.org/x/sys/unix"
 )
 
@@ -97,7 +98,7 @@ func (l *loop) configure() {
 }
 
 func (l *loop) watch(fd int, events uint32) error {
-	return epollAdd(l.ep, fd, events)
+	return rawsock.EpollAdd(l.ep, fd, events)
 }
 
 // release closes the loop's own descriptors (not connections').
@@ -165,7 +166,7 @@ func (l *loop) wait() (int, error) {
 
 // poll takes the ready events without waiting.
 func (l *loop) poll() (int, error) {
-	n, err := epollPoll(l.ep, l.events[:])
+	n, err := rawsock.EpollPoll(l.ep, l.events[:])
 	if err == unix.EINTR {
 		return 0, nil
 	}
@@ -225,7 +226,7 @@ func (l *loop) acceptSome() {
 		if !l.underCap() {
 			return
 		}
-		fd, src, err := accept(l.lfd)
+		fd, src, err := rawsock.Accept(l.lfd)
 		switch err {
 		case nil:
 			l.s.stats.accepted.Add(1)

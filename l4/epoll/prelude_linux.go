@@ -12,6 +12,7 @@ import (
 
 	"github.com/fulcrum-lb/fulcrum/l4/proxyproto"
 	"github.com/fulcrum-lb/fulcrum/l4/sni"
+	"github.com/fulcrum-lb/fulcrum/rawsock"
 	"github.com/fulcrum-lb/fulcrum/route"
 	"github.com/fulcrum-lb/fulcrum/runtime"
 )
@@ -93,7 +94,7 @@ func (l *loop) readPrelude(c *conn) (int, error) {
 	if want <= 0 {
 		return 0, errTooLong
 	}
-	n, err := sysRead(c.client.fd, l.buf[:want])
+	n, err := rawsock.Read(c.client.fd, l.buf[:want])
 	switch {
 	case err == unix.EAGAIN:
 		c.client.readable = false

@@ -1,4 +1,4 @@
-package epoll
+package rawsock
 
 import (
 	"net/netip"
@@ -6,13 +6,6 @@ import (
 
 	"golang.org/x/sys/unix"
 )
-
-// The loop's sockets are non-blocking, so every call below returns at once. They are made
-// with RawSyscall, which skips the runtime's entersyscall/exitsyscall: a loopback connect,
-// send or close can take longer than sysmon's 20 µs tick, and the runtime would then hand
-// the loop's P to another thread and take it back afterwards (two context switches and a
-// sysmon kept awake), which cost more than the call itself. epoll_wait is only ever called
-// with a zero timeout (see loop.wait).
 
 func raw(trap, a1, a2, a3 uintptr) (uintptr, error) {
 	r, _, errno := unix.RawSyscall(trap, a1, a2, a3)
@@ -32,7 +25,8 @@ func raw6(trap, a1, a2, a3, a4, a5, a6 uintptr) (uintptr, error) {
 
 func bufPtr(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }
 
-func sysRead(fd int, b []byte) (int, error) {
+// Read reads once; 0 and no error at the end of the stream.
+func Read(fd int, b []byte) (int, error) {
 	n, err := raw(unix.SYS_READ, uintptr(fd), bufPtr(b), uintptr(len(b)))
 	if err != nil {
 		return 0, err
@@ -40,8 +34,8 @@ func sysRead(fd int, b []byte) (int, error) {
 	return int(n), nil
 }
 
-// send writes b to a socket without raising SIGPIPE when the peer has gone.
-func send(fd int, b []byte) (int, error) {
+// Send writes b to a socket without raising SIGPIPE when the peer has gone.
+func Send(fd int, b []byte) (int, error) {
 	n, err := raw6(unix.SYS_SENDTO, uintptr(fd), bufPtr(b), uintptr(len(b)), unix.MSG_NOSIGNAL, 0, 0)
 	if err != nil {
 		return 0, err
@@ -49,7 +43,8 @@ func send(fd int, b []byte) (int, error) {
 	return int(n), nil
 }
 
-func splice(from, to, n int) (int64, error) {
+// Splice moves up to n bytes between descriptors (one a pipe) without waiting.
+func Splice(from, to, n int) (int64, error) {
 	m, err := raw6(unix.SYS_SPLICE, uintptr(from), 0, uintptr(to), 0, uintptr(n), unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
 	if err != nil {
 		return 0, err
@@ -57,21 +52,24 @@ func splice(from, to, n int) (int64, error) {
 	return int64(m), nil
 }
 
-func sysClose(fd int) { raw(unix.SYS_CLOSE, uintptr(fd), 0, 0) }
+// Close closes a descriptor.
+func Close(fd int) { raw(unix.SYS_CLOSE, uintptr(fd), 0, 0) }
 
-func sysShutdownWrite(fd int) error {
+// ShutdownWrite shuts down the sending side.
+func ShutdownWrite(fd int) error {
 	_, err := raw(unix.SYS_SHUTDOWN, uintptr(fd), unix.SHUT_WR, 0)
 	return err
 }
 
-func epollAdd(ep, fd int, events uint32) error {
+// EpollAdd registers fd for events, with fd as the event's data.
+func EpollAdd(ep, fd int, events uint32) error {
 	ev := unix.EpollEvent{Events: events, Fd: int32(fd)}
 	_, err := raw6(unix.SYS_EPOLL_CTL, uintptr(ep), unix.EPOLL_CTL_ADD, uintptr(fd), uintptr(unsafe.Pointer(&ev)), 0, 0)
 	return err
 }
 
-// epollPoll takes the ready events without waiting.
-func epollPoll(ep int, events []unix.EpollEvent) (int, error) {
+// EpollPoll takes the ready events without waiting.
+func EpollPoll(ep int, events []unix.EpollEvent) (int, error) {
 	n, err := raw6(unix.SYS_EPOLL_PWAIT, uintptr(ep), uintptr(unsafe.Pointer(unsafe.SliceData(events))), uintptr(len(events)), 0, 0, 0)
 	if err != nil {
 		return 0, err
@@ -79,10 +77,10 @@ func epollPoll(ep int, events []unix.EpollEvent) (int, error) {
 	return int(n), nil
 }
 
-// accept takes one client off the listening socket, non-blocking and close-on-exec. It
+// Accept takes one client off the listening socket, non-blocking and close-on-exec. It
 // calls accept4(2) directly: unix.Accept4 adds a getsockopt(SO_PROTOCOL) per connection
 // and allocates the address.
-func accept(lfd int) (int, netip.AddrPort, error) {
+func Accept(lfd int) (int, netip.AddrPort, error) {
 	var rsa unix.RawSockaddrAny
 	size := uint32(unix.SizeofSockaddrAny)
 	fd, err := raw6(unix.SYS_ACCEPT4, uintptr(lfd), uintptr(unsafe.Pointer(&rsa)),
@@ -93,9 +91,9 @@ func accept(lfd int) (int, netip.AddrPort, error) {
 	return int(fd), rawAddrPort(&rsa), nil
 }
 
-// dialSocket opens a non-blocking TCP socket with TCP_NODELAY and starts connecting it to
+// DialSocket opens a non-blocking TCP socket with TCP_NODELAY and starts connecting it to
 // ap; a nil error means connected or in progress.
-func dialSocket(ap netip.AddrPort) (int, error) {
+func DialSocket(ap netip.AddrPort) (int, error) {
 	var sa unix.RawSockaddrAny
 	size := rawSockaddr(ap, &sa)
 	fd, err := raw(unix.SYS_SOCKET, uintptr(sa.Addr.Family), unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
@@ -105,7 +103,7 @@ func dialSocket(ap netip.AddrPort) (int, error) {
 	one := int32(1)
 	raw6(unix.SYS_SETSOCKOPT, fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, uintptr(unsafe.Pointer(&one)), 4, 0)
 	if _, err := raw(unix.SYS_CONNECT, fd, uintptr(unsafe.Pointer(&sa)), size); err != nil && err != unix.EINPROGRESS {
-		sysClose(int(fd))
+		Close(int(fd))
 		return -1, err
 	}
 	return int(fd), nil
@@ -148,4 +146,30 @@ func networkPort(p uint16) uint16 {
 func setNetworkPort(p *uint16, port uint16) {
 	b := (*[2]byte)(unsafe.Pointer(p))
 	b[0], b[1] = byte(port>>8), byte(port)
+}
+
+// Writev writes a and then b with one call; both must be non-empty.
+func Writev(fd int, a, b []byte) (int, error) {
+	var iov [2]unix.Iovec
+	iov[0].Base, iov[1].Base = unsafe.SliceData(a), unsafe.SliceData(b)
+	iov[0].SetLen(len(a))
+	iov[1].SetLen(len(b))
+	n, err := raw(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), 2)
+	if err != nil {
+		return 0, err
+	}
+	return int(n), nil
+}
+
+// PeekAlive reports whether a socket is open with nothing unread: one MSG_PEEK recv.
+func PeekAlive(fd int) bool {
+	var b [1]byte
+	_, err := raw6(unix.SYS_RECVFROM, uintptr(fd), bufPtr(b[:]), 1, unix.MSG_PEEK|unix.MSG_DONTWAIT, 0, 0)
+	return err == unix.EAGAIN
+}
+
+// EpollCtl changes fd's registration in ep.
+func EpollCtl(ep, op, fd int, ev *unix.EpollEvent) error {
+	_, err := raw6(unix.SYS_EPOLL_CTL, uintptr(ep), uintptr(op), uintptr(fd), uintptr(unsafe.Pointer(ev)), 0, 0)
+	return err
 }
