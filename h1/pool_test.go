@@ -172,3 +172,47 @@ func TestPoolDialError(t *testing.T) {
 		t.Fatal("got a connection to a closed port, want a dial error")
 	}
 }
+
+// An idle connection lends its buffers back; one put back with bytes still buffered keeps
+// them, and the next Get dials instead of reusing it.
+func TestPoolLendsBuffersOnlyToConnectionsInUse(t *testing.T) {
+	b := startBackend(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.URL.Path) })
+	for _, tc := range []struct {
+		name       string
+		leftover   bool
+		wantReused bool
+	}{
+		{"clean exchange", false, true},
+		{"bytes left in the read buffer", true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := NewPool(PoolConfig{TrustIdle: time.Minute})
+			defer p.CloseIdle()
+			c, _, err := p.Get(context.Background(), b.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, keep := exchange(t, c, "/x"); !keep {
+				t.Fatal("backend closed the connection")
+			}
+			if tc.leftover {
+				exchange(t, c, "/y")
+				c.W.WriteString("GET /z HTTP/1.1\r\nHost: b\r\n\r\n")
+				c.W.Flush()
+				peekHead(t, c)
+			}
+			p.Put(c)
+			if held := c.R != nil; held != tc.leftover {
+				t.Fatalf("idle connection holds buffers: %v, want %v", held, tc.leftover)
+			}
+			c2, reused, err := p.Get(context.Background(), b.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c2.Close()
+			if reused != tc.wantReused || c2.R == nil || c2.W == nil {
+				t.Fatalf("got reused=%v with buffers %v, want reused=%v with buffers", reused, c2.R != nil && c2.W != nil, tc.wantReused)
+			}
+		})
+	}
+}
