@@ -128,6 +128,11 @@ func nextLine(buf []byte, off int) (line []byte, next int, err error) {
 // section, appending to *h. It returns the offset just past that empty line.
 func parseFields(buf []byte, off int, lim Limits, h *Headers) (int, error) {
 	for {
+		if name, value, next, ok := scanField(buf, off); ok && next <= lim.MaxHeadBytes && len(*h) < lim.MaxFields {
+			*h = append(*h, Header{Name: name, Value: value})
+			off = next
+			continue
+		}
 		line, next, err := nextLine(buf, off)
 		if err == ErrNeedMore && len(buf) > lim.MaxHeadBytes || next > lim.MaxHeadBytes {
 			return 0, ErrHeadTooLarge
