@@ -5,7 +5,8 @@
 # and B/A, so both meet the same moment of a shared, noisy machine: on this box a ratio taken
 # this way scatters about ±5 % between rounds (an A/A run), against ±15 % for proxies measured
 # one after the other. A or B: "haproxy" (the rig's configuration) or a fulcrum binary.
-# Usage: bench/pair.sh ROUNDS SECONDS A B   e.g. bench/pair.sh 11 5 haproxy /tmp/fulcrum
+# Usage: [SIZE=bytes] bench/pair.sh ROUNDS SECONDS A B   e.g. bench/pair.sh 11 5 haproxy /tmp/fulcrum
+# (SIZE: response body size, default 64)
 set -u
 R=${1:-11}; D=${2:-5}; A=$3; B=$4
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,7 +16,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"; }
 trap cleanup EXIT
 (cd "$shared/backend" && go build -o "$tmp/backend" .) || exit 1
-taskset -c 0 "$tmp/backend" -size 64 -http 127.0.0.1:9401,127.0.0.1:9402,127.0.0.1:9403 & pids+=($!)
+taskset -c 0 "$tmp/backend" -size "${SIZE:-64}" -http 127.0.0.1:9401,127.0.0.1:9402,127.0.0.1:9403 & pids+=($!)
 # start NAME PORT: runs proxy NAME on CPU 1 listening on PORT; prints its pid
 start() {
   if [ "$1" = haproxy ]; then
