@@ -10,12 +10,7 @@
 # p99 latency of bench/openloop at RATE requests/s over 64 keep-alive connections)
 set -u
 R=${1:-3}; D=${2:-5}; shift 2
-repo=$(cd "$(dirname "$0")/.." && pwd)
-shared=${SHARED:-$repo/../shared/bench}
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"; }
-trap cleanup EXIT
+. "$(dirname "$0")/setup.sh"
 (cd "$shared/backend" && go build -o "$tmp/backend" .) || exit 1
 (cd "$repo" && go build -o "$tmp/openloop" ./bench/openloop) || exit 1
 sed 's/8081/8281/; s/900\([123]\)/920\1/' "$shared/peers/haproxy.cfg" > "$tmp/haproxy.cfg"

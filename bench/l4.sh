@@ -13,12 +13,7 @@
 # Needs: apt-get install -y haproxy nginx-light libnginx-mod-stream iperf3. Usage: bench/l4.sh [SECONDS]
 set -u
 T=${1:-5}
-repo=$(cd "$(dirname "$0")/.." && pwd)
-shared=${SHARED:-$repo/../shared/bench}
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"; }
-trap cleanup EXIT
+. "$(dirname "$0")/setup.sh"
 # FULCRUM=/path/to/binary skips building fulcrum.
 if [ -n "${FULCRUM:-}" ]; then cp "$FULCRUM" "$tmp/fulcrum"; else (cd "$repo" && go build -o "$tmp/fulcrum" ./cmd/fulcrum) || exit 1; fi
 (cd "$repo" && go build -o "$tmp/l4load" ./bench/l4load) || exit 1

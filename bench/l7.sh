@@ -23,12 +23,7 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -le $((IDLE + 500)) ]; th
   echo "open-file limit $(ulimit -n) is too low for $IDLE idle connections; lower IDLE" >&2; exit 1
 fi
 MAXCONN=$((IDLE + 200))
-repo=$(cd "$(dirname "$0")/.." && pwd)
-shared=${SHARED:-$repo/../shared/bench}
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"; }
-trap cleanup EXIT
+. "$(dirname "$0")/setup.sh"
 if [ -n "${FULCRUM:-}" ]; then cp "$FULCRUM" "$tmp/fulcrum"; else (cd "$repo" && go build -o "$tmp/fulcrum" ./cmd/fulcrum) || exit 1; fi
 (cd "$shared/backend" && go build -o "$tmp/backend" .) || exit 1
 (cd "$repo" && go build -o "$tmp/h1idle" ./bench/h1idle && go build -o "$tmp/openloop" ./bench/openloop) || exit 1

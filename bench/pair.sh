@@ -9,12 +9,7 @@
 # (SIZE: response body size, default 64)
 set -u
 R=${1:-11}; D=${2:-5}; A=$3; B=$4
-repo=$(cd "$(dirname "$0")/.." && pwd)
-shared=${SHARED:-$repo/../shared/bench}
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"; }
-trap cleanup EXIT
+. "$(dirname "$0")/setup.sh"
 (cd "$shared/backend" && go build -o "$tmp/backend" .) || exit 1
 taskset -c 0 "$tmp/backend" -size "${SIZE:-64}" -http 127.0.0.1:9401,127.0.0.1:9402,127.0.0.1:9403 & pids+=($!)
 # start NAME PORT: runs proxy NAME on CPU 1 listening on PORT; prints its pid
