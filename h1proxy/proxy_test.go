@@ -13,7 +13,13 @@ func echo(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	w.Header().Set("X-Via", r.Header.Get("Via"))
 	w.Header().Set("X-Got-XFF", r.Header.Get("X-Forwarded-For"))
+	w.Header().Set("X-Got-Trailer", r.Trailer.Get("X-Req-Sum"))
 	switch r.URL.Path {
+	case "/trailer":
+		w.Header().Set("Trailer", "X-Sum")
+		io.WriteString(w, "counted")
+		w.(http.Flusher).Flush()
+		w.Header().Set("X-Sum", "42")
 	case "/nocontent":
 		w.WriteHeader(http.StatusNoContent)
 	case "/notmodified":
@@ -107,6 +113,27 @@ func TestNoBackendIs503AndKeepsTheConnection(t *testing.T) {
 		resp, _ := rc.response(t, "GET")
 		if resp.StatusCode != 502 && resp.StatusCode != 503 {
 			t.Fatalf("got %d, want 502 or 503 for a refused connect", resp.StatusCode)
+		}
+	}
+}
+
+// Trailers cross the proxy both ways: a chunked request's trailer reaches the backend, and a
+// chunked response's trailer reaches the client.
+func TestTrailersAreForwarded(t *testing.T) {
+	_, addr := startProxy(t, oneBackendYAML, startBackend(t, echo))
+	rc := dialRaw(t, addr)
+	for range 2 { // twice: the connection stays usable after a trailer
+		rc.send(t, "POST /trailer HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTrailer: X-Req-Sum\r\n\r\n"+
+			"3\r\nabc\r\n0\r\nX-Req-Sum: 7\r\n\r\n")
+		resp, body := rc.response(t, "POST")
+		if resp.StatusCode != 200 || body != "counted" {
+			t.Fatalf("got %d %q, want 200 %q", resp.StatusCode, body, "counted")
+		}
+		if got := resp.Header.Get("X-Got-Trailer"); got != "7" {
+			t.Errorf("backend saw request trailer X-Req-Sum %q, want 7", got)
+		}
+		if got := resp.Trailer.Get("X-Sum"); got != "42" {
+			t.Errorf("client got response trailer X-Sum %q, want 42 (trailers %v)", got, resp.Trailer)
 		}
 	}
 }
