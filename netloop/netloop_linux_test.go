@@ -137,14 +137,7 @@ func TestCloseWakesWaiters(t *testing.T) {
 			if err := c.Close(); err != nil {
 				t.Fatal(err)
 			}
-			select {
-			case err := <-errs:
-				if !errors.Is(err, net.ErrClosed) {
-					t.Fatalf("waiter ended with %v, want net.ErrClosed", err)
-				}
-			case <-time.After(2 * time.Second):
-				t.Fatal("the waiter was not woken by Close")
-			}
+			wantClosedError(t, errs, "the waiter")
 			if err := c.Close(); !errors.Is(err, net.ErrClosed) {
 				t.Fatalf("second Close: %v", err)
 			}
@@ -161,13 +154,19 @@ func TestListenerCloseEndsAccept(t *testing.T) {
 	go func() { _, err := l.Accept(); errs <- err }()
 	time.Sleep(20 * time.Millisecond)
 	l.Close()
+	wantClosedError(t, errs, "Accept")
+}
+
+// wantClosedError waits up to 2 s for what (a blocked call) to end with net.ErrClosed.
+func wantClosedError(t *testing.T, errs <-chan error, what string) {
+	t.Helper()
 	select {
 	case err := <-errs:
 		if !errors.Is(err, net.ErrClosed) {
-			t.Fatalf("Accept after Close: %v, want net.ErrClosed", err)
+			t.Fatalf("%s ended with %v after Close, want net.ErrClosed", what, err)
 		}
 	case <-time.After(2 * time.Second):
-		t.Fatal("Accept still waits after Close")
+		t.Fatalf("%s still waits after Close", what)
 	}
 }
 
