@@ -171,12 +171,8 @@ func pipe(dst net.Conn, r *bufio.Reader, src net.Conn) {
 
 // writeError appends one of fulcrum's own plain-text responses to the output buffer.
 func (cc *clientConn) writeError(status int, closeConn bool, msg string) {
-	b := cc.bufs.out
-	b = append(b, "HTTP/1.1 "...)
-	b = strconv.AppendInt(b, int64(status), 10)
-	b = append(b, ' ')
-	b = append(b, statusText(status)...)
-	b = append(b, "\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nContent-Length: "...)
+	b := appendStatusLine(cc.bufs.out, status)
+	b = append(b, "Content-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nContent-Length: "...)
 	b = strconv.AppendInt(b, int64(len(msg)), 10)
 	if status == 503 {
 		b = append(b, "\r\nRetry-After: 1"...)
@@ -186,32 +182,4 @@ func (cc *clientConn) writeError(status int, closeConn bool, msg string) {
 	}
 	b = append(b, "\r\n\r\n"...)
 	cc.bufs.out = append(b, msg...)
-}
-
-func statusText(status int) string {
-	switch status {
-	case 400:
-		return "Bad Request"
-	case 404:
-		return "Not Found"
-	case 408:
-		return "Request Timeout"
-	case 414:
-		return "URI Too Long"
-	case 431:
-		return "Request Header Fields Too Large"
-	case 500:
-		return "Internal Server Error"
-	case 501:
-		return "Not Implemented"
-	case 502:
-		return "Bad Gateway"
-	case 503:
-		return "Service Unavailable"
-	case 504:
-		return "Gateway Timeout"
-	case 505:
-		return "HTTP Version Not Supported"
-	}
-	return "Error"
 }
