@@ -75,6 +75,21 @@ func (s *SocketIO) WriteBoth(a, b []byte) (int, error) {
 	return n, err
 }
 
+// WriteMore writes all of p like Write, telling the kernel that more bytes follow soon, so the
+// last partial segment of p may leave with the next write (MSG_MORE; see netloop.Conn). Only
+// a connection that offers it takes the hint; on others it is Write.
+func (s *SocketIO) WriteMore(p []byte) (int, error) {
+	if mw, ok := s.conn.(moreWriter); ok {
+		return mw.WriteMore(p)
+	}
+	return s.Write(p)
+}
+
+// moreWriter is a connection that can write with MSG_MORE (netloop.Conn).
+type moreWriter interface {
+	WriteMore(p []byte) (int, error)
+}
+
 // bothWriter is a connection that writes two slices with one call itself (netloop.Conn).
 type bothWriter interface {
 	WriteBoth(a, b []byte) (int, error)

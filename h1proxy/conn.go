@@ -1,6 +1,7 @@
 package h1proxy
 
 import (
+	"bytes"
 	"net"
 	"net/netip"
 	"runtime"
@@ -250,6 +251,28 @@ func (cc *clientConn) flush() error {
 	_, err := cc.sock.Write(b.out)
 	b.out = b.out[:0]
 	return err
+}
+
+// flushMidBody writes the output buffer to the client while more of a body whose length is
+// known is due from the backend. It writes with MSG_MORE, as HAProxy does: a response that
+// reaches fulcrum in two parts then leaves in one segment, with one wake-up of the client,
+// instead of two; the kernel holds a partial segment for at most 200 ms if the backend stalls.
+// An event stream is written plainly, so that each event reaches the client at once.
+func (cc *clientConn) flushMidBody() error {
+	b := cc.bufs.out
+	if len(b) == 0 || isEventStream(&cc.resp) {
+		return cc.flush()
+	}
+	_, err := cc.sock.WriteMore(b)
+	cc.bufs.out = b[:0]
+	return err
+}
+
+// isEventStream reports a text/event-stream response (Server-Sent Events).
+func isEventStream(r *h1.Response) bool {
+	ct, _ := r.Headers.Get("content-type")
+	mt, _, _ := bytes.Cut(ct, []byte(";"))
+	return bytes.EqualFold(bytes.TrimSpace(mt), []byte("text/event-stream"))
 }
 
 type clientTimeouts struct{ readHeader, idle time.Duration }

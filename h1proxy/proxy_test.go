@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // echo answers with the method, the body it read and the Via and X-Forwarded-For it got.
@@ -135,5 +137,53 @@ func TestTrailersAreForwarded(t *testing.T) {
 		if got := resp.Trailer.Get("X-Sum"); got != "42" {
 			t.Errorf("client got response trailer X-Sum %q, want 42 (trailers %v)", got, resp.Trailer)
 		}
+	}
+}
+
+// TestBodyInPartsLeavesInTime: a body with a Content-Length that the backend sends in two parts
+// is forwarded in one piece when the parts come close together (MSG_MORE), but a backend that
+// stalls mid-body does not hold the first part back for long (the kernel lets it go within
+// 200 ms), and an event stream's first part is not held at all.
+func TestBodyInPartsLeavesInTime(t *testing.T) {
+	const part = "0123456789abcdef"
+	for _, tc := range []struct {
+		name, contentType string
+		pause, firstPart  time.Duration // the backend's pause between parts; the first part's deadline
+	}{
+		{"parts together", "text/plain", 0, time.Second},
+		{"backend stalls", "text/plain", 1500 * time.Millisecond, 700 * time.Millisecond},
+		{"event stream", "text/event-stream", 1500 * time.Millisecond, 150 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			backend := startBackend(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tc.contentType)
+				w.Header().Set("Content-Length", strconv.Itoa(2*len(part)))
+				io.WriteString(w, part)
+				w.(http.Flusher).Flush()
+				time.Sleep(tc.pause)
+				io.WriteString(w, part)
+			})
+			_, addr := startProxy(t, oneBackendYAML, backend)
+			rc := dialRaw(t, addr)
+			for range 2 { // twice: the connection is reused after such a body
+				start := time.Now()
+				rc.send(t, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+				resp, err := http.ReadResponse(rc.br, &http.Request{Method: "GET"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				first := make([]byte, len(part))
+				if _, err := io.ReadFull(resp.Body, first); err != nil {
+					t.Fatal(err)
+				}
+				if took := time.Since(start); took > tc.firstPart {
+					t.Errorf("first part after %v, want within %v", took, tc.firstPart)
+				}
+				rest, err := io.ReadAll(resp.Body)
+				if got := string(first) + string(rest); err != nil || got != part+part {
+					t.Fatalf("body %q (%v), want %q", got, err, part+part)
+				}
+			}
+		})
 	}
 }

@@ -70,7 +70,7 @@ func (ex *exchange) relayBody(bc *h1.BackendConn, kind h1.BodyKind) error {
 	case h1.BodyNone:
 		return nil
 	case h1.BodyLength:
-		return copyN(w, r, resp.ContentLength, cc.flush)
+		return copyN(w, r, resp.ContentLength, cc.flushMidBody)
 	case h1.BodyUntilClose:
 		return copyN(w, r, -1, cc.flush)
 	}

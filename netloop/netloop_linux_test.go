@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -90,6 +91,29 @@ func TestLargeWriteWaitsForRoomAndEOF(t *testing.T) {
 	peer.Close()
 	if n, err := c.Read(make([]byte, 10)); n != 0 || err != io.EOF {
 		t.Fatalf("read after the peer closed: %d, %v; want EOF", n, err)
+	}
+}
+
+// TestWriteMoreJoinsTheNextWrite: bytes written with WriteMore wait (the kernel holds them up to
+// 200 ms) for the next write and reach the peer together with it.
+func TestWriteMoreJoinsTheNextWrite(t *testing.T) {
+	c, peer := pair(t)
+	got := make(chan string, 1)
+	go func() {
+		buf := make([]byte, 64)
+		peer.SetReadDeadline(time.Now().Add(2 * time.Second))
+		n, err := peer.Read(buf)
+		got <- fmt.Sprintf("%q %v", buf[:n], err)
+	}()
+	if _, err := c.WriteMore([]byte("head, ")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if _, err := c.Write([]byte("then body")); err != nil {
+		t.Fatal(err)
+	}
+	if g, want := <-got, `"head, then body" <nil>`; g != want {
+		t.Fatalf("peer's first read: %s, want %s", g, want)
 	}
 }
 

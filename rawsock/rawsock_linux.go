@@ -46,6 +46,16 @@ func Send(fd int, b []byte) (int, error) {
 	return int(n), nil
 }
 
+// SendMore is Send telling the kernel that more bytes follow soon (MSG_MORE): TCP may hold the
+// last partial segment until a send without the flag, as TCP_CORK does (at most 200 ms).
+func SendMore(fd int, b []byte) (int, error) {
+	n, err := raw6(unix.SYS_SENDTO, uintptr(fd), bufPtr(b), uintptr(len(b)), unix.MSG_NOSIGNAL|unix.MSG_MORE, 0, 0)
+	if err != nil {
+		return 0, err
+	}
+	return int(n), nil
+}
+
 // Splice moves up to n bytes between descriptors (one a pipe) without waiting.
 func Splice(from, to, n int) (int64, error) {
 	m, err := raw6(unix.SYS_SPLICE, uintptr(from), 0, uintptr(to), 0, uintptr(n), unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
