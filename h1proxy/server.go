@@ -102,6 +102,7 @@ func (s *Server) Listen(ln net.Listener) net.Listener {
 		return ln
 	}
 	if l, ok := netloop.Listen(p, ln); ok {
+		l.DelayACKs() // an answer carries its request's ACK; failing, it costs a segment
 		return l
 	}
 	return ln

@@ -3,6 +3,7 @@
 package loopback
 
 import (
+	"context"
 	"crypto/tls"
 	"io"
 	"net"
@@ -47,10 +48,13 @@ func UDPEcho(t testing.TB) string {
 	return pc.LocalAddr().String()
 }
 
-// Listen returns a TCP listener on a free loopback port, closed when the test ends.
+// Listen returns a TCP listener on a free loopback port, closed when the test ends: plain TCP,
+// as fulcrum's own listeners are (server.ListenConfig), not Go's default Multipath TCP.
 func Listen(t testing.TB) net.Listener {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	var lc net.ListenConfig
+	lc.SetMultipathTCP(false)
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,6 +45,21 @@ func Listen(p *Poller, ln net.Listener) (l *Listener, ok bool) {
 	return l, true
 }
 
+// DelayACKs makes the connections accepted from now on delay their ACKs (TCP_QUICKACK off on
+// the listening socket, which they inherit), as HAProxy does on its HTTP listeners: the answer
+// to a request carries the request's ACK, one segment fewer per new connection. It suits
+// request-response protocols; a connection that waits longer than the kernel's delayed-ACK
+// timeout (40 ms) still sends its ACK, and leaves the mode.
+func (l *Listener) DelayACKs() error {
+	var err error
+	if cerr := l.rc.Control(func(fd uintptr) {
+		err = unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_QUICKACK, 0)
+	}); cerr != nil {
+		return cerr
+	}
+	return os.NewSyscallError("setsockopt", err)
+}
+
 // tcpListener finds the *net.TCPListener behind ln, or nil.
 func tcpListener(ln net.Listener) *net.TCPListener {
 	for {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fulcrum-lb/fulcrum/loopback"
+	"golang.org/x/sys/unix"
 )
 
 func poller(t *testing.T) *Poller {
@@ -275,4 +276,51 @@ func TestConnectionsSpreadOverThePollers(t *testing.T) {
 	if len(seen) != len(pollers) {
 		t.Fatalf("connections went to %d of %d pollers", len(seen), len(pollers))
 	}
+}
+
+// TestDelayACKs: on a listener with DelayACKs, a request is not ACKed on its own at once (the
+// answer will carry the ACK); on a plain one it is.
+func TestDelayACKs(t *testing.T) {
+	for _, delay := range []bool{false, true} {
+		t.Run(fmt.Sprintf("delay=%v", delay), func(t *testing.T) {
+			l, ok := Listen(poller(t), loopback.Listen(t))
+			if !ok {
+				t.Fatal("Listen refused a TCP listener")
+			}
+			if delay {
+				if err := l.DelayACKs(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			client, err := net.Dial("tcp", l.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer client.Close()
+			c, err := l.Accept()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			client.Write([]byte("GET / HTTP/1.1\r\n\r\n"))
+			time.Sleep(10 * time.Millisecond) // well inside the 40 ms delayed-ACK timeout
+			if unacked := unackedSegments(t, client); unacked != map[bool]uint32{false: 0, true: 1}[delay] {
+				t.Errorf("client has %d unacknowledged segments 10 ms after its request", unacked)
+			}
+		})
+	}
+}
+
+func unackedSegments(t *testing.T, c net.Conn) uint32 {
+	t.Helper()
+	rc, err := c.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info *unix.TCPInfo
+	rc.Control(func(fd uintptr) { info, err = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.Unacked
 }

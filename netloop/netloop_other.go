@@ -23,6 +23,9 @@ func Default() (*Poller, error) { return nil, errUnsupported }
 // Listener is not available on this system.
 type Listener struct{ net.Listener }
 
+// DelayACKs does nothing on this system.
+func (l *Listener) DelayACKs() error { return nil }
+
 // Listen reports that ln must be used as it is.
 func Listen(*Poller, net.Listener) (*Listener, bool) { return nil, false }
 

@@ -13,14 +13,25 @@ type Sockets interface {
 	ListenPacket(network, addr string) (net.PacketConn, error)
 }
 
-// netSockets binds fresh sockets. Accepted connections get no TCP keep-alive probes: every
-// listener has its own idle timeout, and the four setsockopt calls per connection are a
-// measurable share of a short connection's cost.
+// netSockets binds fresh sockets, with ListenConfig.
 type netSockets struct{}
 
 func (netSockets) Listen(network, addr string) (net.Listener, error) {
-	lc := net.ListenConfig{KeepAlive: -1}
+	lc := ListenConfig()
 	return lc.Listen(context.Background(), network, addr)
+}
+
+// ListenConfig is how fulcrum binds its stream listeners (package upgrade binds with it too).
+//   - Plain TCP, as HAProxy and NGINX listen: Go (1.24 and later) would make them Multipath
+//     TCP sockets on Linux. Connections from TCP clients are plain TCP either way, but an MPTCP
+//     listening socket refuses TCP options such as TCP_QUICKACK, which the HTTP engine sets.
+//   - No TCP keep-alive probes on accepted connections: every listener has its own idle
+//     timeout, and the four setsockopt calls per connection are a measurable share of a short
+//     connection's cost.
+func ListenConfig() net.ListenConfig {
+	lc := net.ListenConfig{KeepAlive: -1}
+	lc.SetMultipathTCP(false)
+	return lc
 }
 
 func (netSockets) ListenPacket(network, addr string) (net.PacketConn, error) {

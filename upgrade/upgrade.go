@@ -36,12 +36,10 @@ type Upgrader struct {
 
 // New returns the process's Upgrader, inheriting sockets when it was started by an upgrade.
 // pidFile (may be empty) receives the process id once Ready is called, and the outcome of a
-// failed upgrade in pidFile+".upgrade".
-func New(pidFile string) (*Upgrader, error) {
-	// Accepted connections get no TCP keep-alive probes (each listener has an idle timeout),
-	// as with server's own sockets: four setsockopt calls fewer per connection.
+// failed upgrade in pidFile+".upgrade". New listeners are bound with lc (server.ListenConfig).
+func New(pidFile string, lc net.ListenConfig) (*Upgrader, error) {
 	flip, err := tableflip.New(tableflip.Options{PIDFile: pidFile, UpgradeTimeout: Timeout,
-		ListenConfig: &net.ListenConfig{KeepAlive: -1}})
+		ListenConfig: &lc})
 	if err != nil {
 		return nil, fmt.Errorf("upgrade: %w", err)
 	}

@@ -11,7 +11,7 @@ import (
 
 // tableflip allows one Upgrader per process, so the tests share it.
 func TestUpgrader(t *testing.T) {
-	u, err := upgrade.New("")
+	u, err := upgrade.New("", net.ListenConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func TestUpgrader(t *testing.T) {
 	if err := u.Ready(); err != nil {
 		t.Errorf("Ready: %v", err)
 	}
-	if _, err := upgrade.New(""); err == nil || !strings.Contains(err.Error(), "single") {
+	if _, err := upgrade.New("", net.ListenConfig{}); err == nil || !strings.Contains(err.Error(), "single") {
 		t.Errorf("second New: got %v, want an error (one Upgrader per process)", err)
 	}
 }

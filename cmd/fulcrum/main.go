@@ -119,7 +119,7 @@ func cmdRun(args []string, stderr io.Writer) int {
 		return 1
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	upg, err := upgrade.New(*pidFile)
+	upg, err := upgrade.New(*pidFile, server.ListenConfig())
 	if err != nil {
 		logger.Error("cannot start", "err", err)
 		return 1
