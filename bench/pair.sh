@@ -5,8 +5,9 @@
 # and B/A, so both meet the same moment of a shared, noisy machine: on this box a ratio taken
 # this way scatters about ±5 % between rounds (an A/A run), against ±15 % for proxies measured
 # one after the other. A or B: "haproxy" (the rig's configuration) or a fulcrum binary.
-# Usage: [SIZE=bytes] [CONNS=n] bench/pair.sh ROUNDS SECONDS A B   e.g. bench/pair.sh 11 5 haproxy /tmp/fulcrum
-# (SIZE: response body size, default 64; CONNS: connections per wrk, default 32)
+# Usage: [SIZE=bytes] [CONNS=n] [HEADER='Connection: close'] bench/pair.sh ROUNDS SECONDS A B   e.g. bench/pair.sh 11 5 haproxy /tmp/fulcrum
+# (SIZE: response body size, default 64; CONNS: connections per wrk, default 32; HEADER: a
+# request header field for wrk, e.g. Connection: close for a new connection per request)
 set -u
 R=${1:-11}; D=${2:-5}; A=$3; B=$4
 . "$(dirname "$0")/setup.sh"
@@ -28,8 +29,8 @@ pb=$(start "$B" 8482); pids+=("$pb")
 sleep 1
 ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 load() { # SECONDS: both wrk at once; each writes its output to $tmp/PORT
-  taskset -c 0 wrk -t1 -c"${CONNS:-32}" -d"$1s" http://127.0.0.1:8481/ > "$tmp/wa" 2>&1 & local w=$!
-  taskset -c 0 wrk -t1 -c"${CONNS:-32}" -d"$1s" http://127.0.0.1:8482/ > "$tmp/wb" 2>&1
+  taskset -c 0 wrk -t1 -c"${CONNS:-32}" -d"$1s" ${HEADER:+-H "$HEADER"} http://127.0.0.1:8481/ > "$tmp/wa" 2>&1 & local w=$!
+  taskset -c 0 wrk -t1 -c"${CONNS:-32}" -d"$1s" ${HEADER:+-H "$HEADER"} http://127.0.0.1:8482/ > "$tmp/wb" 2>&1
   wait $w
 }
 reqs() { awk '/requests in/{print $1}' "$1"; }
