@@ -257,18 +257,18 @@ func (cc *clientConn) flush() error {
 // known is due from the backend. It writes with MSG_MORE, as HAProxy does: a response that
 // reaches fulcrum in two parts then leaves in one segment, with one wake-up of the client,
 // instead of two; the kernel holds a partial segment for at most 200 ms if the backend stalls.
-// An event stream is written plainly, so that each event reaches the client at once.
 func (cc *clientConn) flushMidBody() error {
 	b := cc.bufs.out
-	if len(b) == 0 || isEventStream(&cc.resp) {
-		return cc.flush()
+	if len(b) == 0 {
+		return nil
 	}
 	_, err := cc.sock.WriteMore(b)
 	cc.bufs.out = b[:0]
 	return err
 }
 
-// isEventStream reports a text/event-stream response (Server-Sent Events).
+// isEventStream reports a text/event-stream response (Server-Sent Events). The head's views
+// must still be valid: call it before the body is read.
 func isEventStream(r *h1.Response) bool {
 	ct, _ := r.Headers.Get("content-type")
 	mt, _, _ := bytes.Cut(ct, []byte(";"))

@@ -69,8 +69,12 @@ func (ex *exchange) relayBody(bc *h1.BackendConn, kind h1.BodyKind) error {
 	switch kind {
 	case h1.BodyNone:
 		return nil
-	case h1.BodyLength:
-		return copyN(w, r, resp.ContentLength, cc.flushMidBody)
+	case h1.BodyLength: // an event stream's every event leaves at once
+		flush := cc.flushMidBody
+		if isEventStream(resp) {
+			flush = cc.flush
+		}
+		return copyN(w, r, resp.ContentLength, flush)
 	case h1.BodyUntilClose:
 		return copyN(w, r, -1, cc.flush)
 	}
