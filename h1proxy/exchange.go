@@ -65,7 +65,7 @@ func (ex *exchange) run() bool {
 	conns := cc.s.backends.forPool(ex.pool)
 	var lastErr error
 	for attempt := 0; ; attempt++ {
-		i := ex.pool.Pick(&cc.bal)
+		i := ex.pool.Acquire(&cc.bal) // counted in flight at once: max_connections holds exactly
 		if i < 0 {
 			return ex.fail(orNoBackend(lastErr))
 		}
@@ -131,11 +131,11 @@ func orNoBackend(err error) error {
 	return errNoBackend
 }
 
-// try sends the request to member i once and relays the answer. On error, retry says whether
-// another member may be tried; the attempt was reported to the pool either way.
+// try sends the request to member i, which run acquired, once and relays the answer; it
+// releases the member. On error, retry says whether another member may be tried; the attempt
+// was reported to the pool either way.
 func (ex *exchange) try(conns *h1.Pool, i, attempt int) (keep bool, err error, retry bool) {
-	m := &ex.pool.Members[i]
-	m.Acquire()
+	m := &ex.pool.Members[i] // acquired by run
 	ex.backend, ex.member = m.Address, i
 	start := ex.start // the first attempt starts with the request
 	if attempt > 0 {

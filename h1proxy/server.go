@@ -146,13 +146,7 @@ func (s *Server) forget(cc *clientConn) {
 // Shutdown stops accepting, closes idle keep-alive connections, lets in-flight requests finish
 // (their connections close after the response) until ctx ends, then closes what is left.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.closing.Store(true)
-	if s.ln != nil {
-		s.ln.Close()
-	}
-	s.mu.Unlock()
-	s.waitAcceptLoop(ctx) // connections it accepted before the close are served, not dropped
+	s.stopAccepting(ctx)
 	s.mu.Lock()
 	var drained chan struct{}
 	if len(s.conns) > 0 {
@@ -174,6 +168,32 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.closeAll()
 		return ctx.Err()
 	}
+}
+
+// StopAccepting closes the listener and returns once Serve has returned (or after a second),
+// so that a client connecting afterwards to a socket this server shared with a successor is
+// the successor's; it also closes the keep-alive connections waiting between requests, whose
+// clients then reconnect to the successor. From then on connections end after their current
+// request; Shutdown does the rest of the drain.
+func (s *Server) StopAccepting() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	s.stopAccepting(ctx)
+	s.mu.Lock()
+	for cc := range s.conns {
+		cc.closeIfIdle()
+	}
+	s.mu.Unlock()
+}
+
+func (s *Server) stopAccepting(ctx context.Context) {
+	s.mu.Lock()
+	s.closing.Store(true)
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	s.mu.Unlock()
+	s.waitAcceptLoop(ctx) // connections it accepted before the close are served, not dropped
 }
 
 // waitAcceptLoop waits until Serve has returned, or ctx ends.

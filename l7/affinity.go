@@ -54,16 +54,18 @@ func memberByToken(p *runtime.Pool, token string) int {
 	return -1
 }
 
-// pick chooses the member for the next attempt: on the first attempt the cookie's member
-// when it may take traffic, otherwise the pool's picker.
+// pick chooses the member for the next attempt and counts it in flight: on the first attempt
+// the cookie's member when it may take traffic, otherwise the pool's picker, skipping members
+// at their max_connections (counted at once, so concurrent requests cannot overshoot it).
 func (ex *exchange) pick() int {
 	if i := ex.affinity.member; i >= 0 && len(ex.req.Tried) == 0 {
 		if ex.pool.Members[i].Eligible(time.Now().UnixNano(), false) {
 			ex.affinity.chosen = i
+			ex.pool.Members[i].Acquire()
 			return i
 		}
 	}
-	i := ex.pool.Pick(&ex.req)
+	i := ex.pool.Acquire(&ex.req)
 	ex.affinity.chosen = i
 	return i
 }

@@ -143,15 +143,14 @@ func orNoBackend(err error) error {
 	return errNoBackend
 }
 
-// try sends out to member i once and accounts for it.
+// try sends out to member i, which pick acquired, once and accounts for it (releasing it).
 func (ex *exchange) try(tr http.RoundTripper, out *http.Request, i, attempt int) (*http.Response, error) {
 	m := &ex.pool.Members[i]
 	out.URL.Host = m.Address
 	if attempt > 0 && ex.replayable && ex.body != nil {
 		out.Body = io.NopCloser(bytes.NewReader(ex.body))
 	}
-	m.Acquire()
-	start := time.Now()
+	start := time.Now() // m was acquired by pick
 	resp, err := tr.RoundTrip(out)
 	end := time.Now()
 	ex.backend = m.Address

@@ -69,7 +69,8 @@ pools:
 }
 
 // A reload that gives a pool a feature only the net_http engine serves (cookie affinity)
-// moves the listener to that engine on the same socket: the feature works at once.
+// moves the listener to that engine on the same socket: the feature works at once, also for
+// a keep-alive client (the old engine closes its idle connection before the reload returns).
 func TestReloadAddingAffinityTakesEffect(t *testing.T) {
 	a, b := startBackend(t, "a"), startBackend(t, "b")
 	base := `

@@ -30,6 +30,13 @@ type Service interface {
 	Shutdown(ctx context.Context) error
 }
 
+// acceptStopper is a Service that can stop accepting at once (h1proxy.Server). A reload that
+// hands its socket to a successor stops it before returning, so a client that connects after
+// the reload is served under the new configuration; the drain goes on in the background.
+type acceptStopper interface {
+	StopAccepting()
+}
+
 // Server owns the runtime and the listeners. Its methods are safe for concurrent use.
 type Server struct {
 	rt         *runtime.Runtime
@@ -163,6 +170,9 @@ type retiree struct {
 func (s *Server) retire(r retiree, successor bool) {
 	if successor {
 		detach(r.a.sock)
+		if st, ok := r.a.svc.(acceptStopper); ok {
+			st.StopAccepting() // from now on every new connection is the successor's
+		}
 	}
 	s.draining.Add(1)
 	go func() {
