@@ -223,3 +223,22 @@ func TestRequestPathAllocatesNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestStopAcceptingClosesTheListenerAndIdleConnections: after StopAccepting, a keep-alive
+// connection waiting for its next request is closed and no new connection is accepted.
+func TestStopAcceptingClosesTheListenerAndIdleConnections(t *testing.T) {
+	s, addr := startProxy(t, oneBackendYAML, startBackend(t, echo))
+	rc := dialRaw(t, addr)
+	rc.send(t, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	if resp, _ := rc.response(t, "GET"); resp.StatusCode != 200 {
+		t.Fatalf("status %d before StopAccepting", resp.StatusCode)
+	}
+	s.StopAccepting()
+	if !rc.closed() {
+		t.Error("the idle keep-alive connection is still open after StopAccepting")
+	}
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		c.Close()
+		t.Error("a new connection was accepted after StopAccepting")
+	}
+}

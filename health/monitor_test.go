@@ -127,6 +127,8 @@ func TestMonitorFollowsRiseAndFall(t *testing.T) {
 		t.Errorf("came up after %v, want at least %v (rise=%d)", took, least, rise)
 	}
 
+	// The verdict flips first; the log line and then OnChange follow on the monitor's goroutine.
+	waitFor(t, testSlack, "OnChange for the rise", func() bool { return len(changes.get()) >= 2 })
 	want := []string{"web " + b.addr + " down", "web " + b.addr + " up"}
 	if got := changes.get(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("OnChange calls: got %q, want %q", got, want)

@@ -84,6 +84,18 @@ func (s *Server) Serve(ln net.Listener) error {
 	return s.drain.served(s.http.Serve(ln))
 }
 
+// StopAccepting closes the listeners and returns once Serve has returned (or after a second),
+// and closes the keep-alive connections waiting between requests, so that after a reload that
+// hands the socket to a successor every new request is the successor's. Shutdown does the rest
+// of the drain.
+func (s *Server) StopAccepting() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	s.drain.stopAccepting()
+	s.drain.waitServes(ctx)
+	s.http.SetKeepAlivesEnabled(false)
+}
+
 // Shutdown stops accepting, lets in-flight requests finish until ctx ends, then closes what
 // is left.
 func (s *Server) Shutdown(ctx context.Context) error {

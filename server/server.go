@@ -30,7 +30,7 @@ type Service interface {
 	Shutdown(ctx context.Context) error
 }
 
-// acceptStopper is a Service that can stop accepting at once (h1proxy.Server). A reload that
+// acceptStopper is a Service that can stop accepting at once (both HTTP engines). A reload that
 // hands its socket to a successor stops it before returning, so a client that connects after
 // the reload is served under the new configuration; the drain goes on in the background.
 type acceptStopper interface {
