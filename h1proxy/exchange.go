@@ -36,8 +36,9 @@ type exchange struct {
 	close    bool // the client asked to close
 	sent1xx  bool // a response byte reached the client
 
-	backend string
-	member  int // index of backend in the pool; -1 none
+	backend  string
+	member   int // index of backend in the pool; -1 none
+	attempts int // backends tried (members skipped at max_connections are not)
 	// answered is when the response head arrived (the connection is idle soon after).
 	answered time.Time
 	status   int
@@ -70,6 +71,7 @@ func (ex *exchange) run() bool {
 			return ex.fail(orNoBackend(lastErr))
 		}
 		cc.bal.Tried = append(cc.bal.Tried, i)
+		ex.attempts++
 		keep, err, retry := ex.try(conns, i, attempt)
 		if err == nil {
 			return keep

@@ -50,7 +50,7 @@ func (cc *clientConn) serveRequest() bool {
 	e := cc.accessEntry(start) // before run: the request's views end with its body
 	cc.bodyOut = 0
 	keep := ex.run()
-	total, retries := time.Since(start), max(len(cc.bal.Tried)-1, 0)
+	total, retries := time.Since(start), max(ex.attempts-1, 0)
 	cc.s.observe(rt, p, ex.member, ex.status, ex.ttfb, total, retries)
 	if e != nil {
 		e.Route, e.Pool, e.Backend, e.Status, e.TTFB, e.Total, e.Retries = rt.Name, p.Name, ex.backend, ex.status, ex.ttfb, total, retries

@@ -58,7 +58,7 @@ func memberByToken(p *runtime.Pool, token string) int {
 // the cookie's member when it may take traffic, otherwise the pool's picker, skipping members
 // at their max_connections (counted at once, so concurrent requests cannot overshoot it).
 func (ex *exchange) pick() int {
-	if i := ex.affinity.member; i >= 0 && len(ex.req.Tried) == 0 {
+	if i := ex.affinity.member; i >= 0 && ex.attempts == 0 {
 		if ex.pool.Members[i].Eligible(time.Now().UnixNano(), false) {
 			ex.affinity.chosen = i
 			ex.pool.Members[i].Acquire()

@@ -33,6 +33,7 @@ type exchange struct {
 	body       []byte        // the whole body when replayable
 	replayable bool          // body is empty or buffered in full
 	stream     *onceReader   // the body when it is streamed
+	attempts   int           // backends tried (members skipped at max_connections are not)
 	backend    string        // address of the last member tried, for the Observer
 	ttfb       time.Duration // time to the last attempt's response head
 	start      time.Time     // when the request was routed
@@ -124,6 +125,7 @@ func (a *attempts) RoundTrip(out *http.Request) (*http.Response, error) {
 			return nil, orNoBackend(lastErr)
 		}
 		ex.req.Tried = append(ex.req.Tried, i)
+		ex.attempts++
 		resp, err := ex.try(tr, out, i, attempt)
 		if err == nil {
 			return resp, nil

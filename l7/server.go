@@ -148,7 +148,7 @@ type transferObserver interface {
 
 // record tells the Observer and the access log about one proxied request.
 func (s *Server) record(r *http.Request, route, pool string, ex *exchange, sw *statusWriter, start time.Time) {
-	total, retries, in := time.Since(start), max(len(ex.req.Tried)-1, 0), max(r.ContentLength, 0)
+	total, retries, in := time.Since(start), max(ex.attempts-1, 0), max(r.ContentLength, 0)
 	if s.Observer != nil {
 		s.Observer.Request(s.name, route, pool, ex.backend, sw.status, ex.ttfb, total, retries)
 		if t, ok := s.Observer.(transferObserver); ok {

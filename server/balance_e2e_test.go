@@ -5,6 +5,8 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -159,20 +161,26 @@ func TestLeastConnectionsRotatesTies(t *testing.T) {
 	assertShares(t, hits(bs), []int{1, 1, 1}, 0.02)
 }
 
-func TestFirstFillsInOrderUpToMaxConnections(t *testing.T) {
-	bs := threeBackends(t)
+// countConcurrent makes b count its requests in flight; it returns the most seen at once.
+func countConcurrent(b *testBackend) func() int {
 	var mu sync.Mutex
-	inA, maxA := 0, 0
-	bs[0].handle = func(w http.ResponseWriter, r *http.Request) {
+	in, most := 0, 0
+	b.handle = func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
-		inA++
-		maxA = max(maxA, inA)
+		in++
+		most = max(most, in)
 		mu.Unlock()
 		time.Sleep(30 * time.Millisecond)
 		mu.Lock()
-		inA--
+		in--
 		mu.Unlock()
 	}
+	return func() int { mu.Lock(); defer mu.Unlock(); return most }
+}
+
+func TestFirstFillsInOrderUpToMaxConnections(t *testing.T) {
+	bs := threeBackends(t)
+	maxA := countConcurrent(bs[0])
 	_, url := startFulcrum(t, fmt.Sprintf(poolYAML, "first", "", 1, ", max_connections: 2", 1, 1), bs...)
 	sendSequential(t, url, 20, nil)
 	if got := hits(bs); got[0] != 20 {
@@ -180,11 +188,33 @@ func TestFirstFillsInOrderUpToMaxConnections(t *testing.T) {
 	}
 	sendConcurrent(t, url, 100, 6)
 	got := hits(bs)
-	if maxA > 2 {
-		t.Errorf("first backend had %d requests at once, want ≤ max_connections 2", maxA)
+	if maxA() > 2 {
+		t.Errorf("first backend had %d requests at once, want ≤ max_connections 2", maxA())
 	}
 	if got[1] == 0 || got[2] != 0 {
 		t.Errorf("got %v: want the overflow on the second backend (no cap) and none on the third", got)
+	}
+}
+
+// TestMaxConnectionsCapsEveryAlgorithm: round robin passes over a member at its
+// max_connections, and doing so is not counted as a retry (no backend failed).
+func TestMaxConnectionsCapsEveryAlgorithm(t *testing.T) {
+	bs := threeBackends(t)
+	maxA := countConcurrent(bs[0])
+	srv, url := startFulcrum(t, fmt.Sprintf(poolYAML, "round_robin", "", 1, ", max_connections: 1", 1, 1), bs...)
+	sendConcurrent(t, url, 120, 6)
+	if maxA() > 1 {
+		t.Errorf("capped backend had %d requests at once, want ≤ max_connections 1", maxA())
+	}
+	if got := hits(bs); got[0] == 0 || got[0] >= got[1] {
+		t.Errorf("got %v: want the capped backend used, and less than the others", got)
+	}
+	rec := httptest.NewRecorder()
+	srv.Metrics().Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, l := range strings.Split(rec.Body.String(), "\n") {
+		if strings.HasPrefix(l, "fulcrum_retries_total{") && !strings.HasSuffix(l, " 0") {
+			t.Errorf("/metrics counts retries for members skipped at max_connections: %s", l)
+		}
 	}
 }
 
