@@ -324,3 +324,13 @@ func unackedSegments(t *testing.T, c net.Conn) uint32 {
 	}
 	return info.Unacked
 }
+
+// TestAcceptedSocketsHaveNoDelay: accepted sockets inherit TCP_NODELAY from the listening
+// socket (no setsockopt per connection), so a small answer is not held back by Nagle.
+func TestAcceptedSocketsHaveNoDelay(t *testing.T) {
+	c, _ := pair(t)
+	v, err := unix.GetsockoptInt(c.fd, unix.IPPROTO_TCP, unix.TCP_NODELAY)
+	if err != nil || v == 0 {
+		t.Fatalf("accepted socket: TCP_NODELAY %d (%v), want it set", v, err)
+	}
+}
