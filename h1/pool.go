@@ -67,10 +67,8 @@ type PoolConfig struct {
 type Pool struct {
 	cfg   PoolConfig
 	addrs sync.Map // string → *addrPool
-	// readers and writers lend buffers to the connections in use: an idle connection holds
-	// none, and the few buffers in circulation stay in the CPU's cache. (With a pair of
-	// buffers per connection, every response was copied into memory untouched since that
-	// connection's previous exchange: the kernel's copy to user space cost twice HAProxy's.)
+	// readers and writers lend buffers to the connections in use, so an idle connection holds
+	// none (80 KiB each otherwise).
 	readers, writers sync.Pool
 }
 
@@ -113,12 +111,8 @@ func (p *Pool) lend(c *BackendConn) *BackendConn {
 	return c
 }
 
-// takeBack takes c's buffers back when they hold nothing; a connection going idle with bytes
-// buffered keeps them, so nothing is lost (stillOpen then retires it).
+// takeBack takes c's buffers back; they hold nothing (see PutAt).
 func (p *Pool) takeBack(c *BackendConn) {
-	if c.R.Buffered() != 0 || c.W.Buffered() != 0 {
-		return
-	}
 	c.R.Reset(nil)
 	c.W.Reset(nil)
 	p.readers.Put(c.R)
@@ -141,10 +135,10 @@ func (p *Pool) GetAt(ctx context.Context, addr string, now time.Time) (c *Backen
 		if c == nil {
 			break
 		}
-		if p.cfg.TrustIdle > 0 && now.Sub(since) < p.cfg.TrustIdle && c.R == nil {
+		if p.cfg.TrustIdle > 0 && now.Sub(since) < p.cfg.TrustIdle {
 			return p.lend(c), true, nil
 		}
-		if stillOpen(c) {
+		if !unusable(c.Conn) {
 			return p.lend(c), true, nil
 		}
 		c.Close()
@@ -203,14 +197,9 @@ func closeAll(conns []idleConn) {
 	}
 }
 
-// stillOpen reports whether an idle connection has neither been closed by the backend nor sent
-// unsolicited bytes. One that went idle with bytes buffered (and so kept its buffers) is not.
-func stillOpen(c *BackendConn) bool {
-	return c.R == nil && !unusable(c.Conn)
-}
-
 // Put returns a connection for reuse after a complete exchange. When the address already keeps
-// MaxIdlePerAddr idle connections, the oldest is closed.
+// MaxIdlePerAddr idle connections, the oldest is closed. A connection with bytes still
+// buffered (the backend sent more than the response) is closed instead of kept.
 func (p *Pool) Put(c *BackendConn) { p.PutAt(c, p.cfg.Now()) }
 
 // PutAt is Put for a caller that has read the clock already: now, the time the connection
@@ -219,6 +208,10 @@ func (p *Pool) PutAt(c *BackendConn, now time.Time) {
 	ap := c.home
 	if ap == nil {
 		ap = p.addrPool(c.Addr)
+	}
+	if c.R.Buffered() != 0 || c.W.Buffered() != 0 {
+		c.Close()
+		return
 	}
 	p.takeBack(c)
 	ap.mu.Lock()

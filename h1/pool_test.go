@@ -173,8 +173,8 @@ func TestPoolDialError(t *testing.T) {
 	}
 }
 
-// An idle connection lends its buffers back; one put back with bytes still buffered keeps
-// them, and the next Get dials instead of reusing it.
+// An idle connection lends its buffers back; one put back with bytes still buffered is closed
+// with them, and the next Get dials instead of reusing it.
 func TestPoolLendsBuffersOnlyToConnectionsInUse(t *testing.T) {
 	b := startBackend(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.URL.Path) })
 	for _, tc := range []struct {
