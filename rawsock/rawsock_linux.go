@@ -26,9 +26,8 @@ func raw6(trap, a1, a2, a3, a4, a5, a6 uintptr) (uintptr, error) {
 func bufPtr(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }
 
 // Read reads once from a socket; 0 and no error at the end of the stream. It is recvfrom,
-// not read(2): the kernel's read path goes through the VFS layer (file position lock,
-// permission hooks, iov_iter setup) before reaching the socket, which cost about 1.5 µs more
-// per call in perf on the keep-alive benchmark (bench/H1-FIGURES.md).
+// not read(2), which goes through the VFS layer first: on an empty loopback socket read(2)
+// took 572–661 ns and recvfrom 486–540 ns (bench/H1-FIGURES.md, fourth round).
 func Read(fd int, b []byte) (int, error) {
 	n, err := raw6(unix.SYS_RECVFROM, uintptr(fd), bufPtr(b), uintptr(len(b)), 0, 0, 0)
 	if err != nil {
@@ -38,18 +37,16 @@ func Read(fd int, b []byte) (int, error) {
 }
 
 // Send writes b to a socket without raising SIGPIPE when the peer has gone.
-func Send(fd int, b []byte) (int, error) {
-	n, err := raw6(unix.SYS_SENDTO, uintptr(fd), bufPtr(b), uintptr(len(b)), unix.MSG_NOSIGNAL, 0, 0)
-	if err != nil {
-		return 0, err
-	}
-	return int(n), nil
-}
+func Send(fd int, b []byte) (int, error) { return sendto(fd, b, unix.MSG_NOSIGNAL) }
 
 // SendMore is Send telling the kernel that more bytes follow soon (MSG_MORE): TCP may hold the
 // last partial segment until a send without the flag, as TCP_CORK does (at most 200 ms).
 func SendMore(fd int, b []byte) (int, error) {
-	n, err := raw6(unix.SYS_SENDTO, uintptr(fd), bufPtr(b), uintptr(len(b)), unix.MSG_NOSIGNAL|unix.MSG_MORE, 0, 0)
+	return sendto(fd, b, unix.MSG_NOSIGNAL|unix.MSG_MORE)
+}
+
+func sendto(fd int, b []byte, flags uintptr) (int, error) {
+	n, err := raw6(unix.SYS_SENDTO, uintptr(fd), bufPtr(b), uintptr(len(b)), flags, 0, 0)
 	if err != nil {
 		return 0, err
 	}
@@ -76,9 +73,7 @@ func ShutdownWrite(fd int) error {
 
 // EpollAdd registers fd for events, with fd as the event's data.
 func EpollAdd(ep, fd int, events uint32) error {
-	ev := unix.EpollEvent{Events: events, Fd: int32(fd)}
-	_, err := raw6(unix.SYS_EPOLL_CTL, uintptr(ep), unix.EPOLL_CTL_ADD, uintptr(fd), uintptr(unsafe.Pointer(&ev)), 0, 0)
-	return err
+	return EpollCtl(ep, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: events, Fd: int32(fd)})
 }
 
 // EpollPoll takes the ready events without waiting.
