@@ -153,9 +153,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		drained = make(chan struct{})
 		s.drained = drained
 	}
-	for cc := range s.conns {
-		cc.closeIfIdle()
-	}
 	s.mu.Unlock()
 	defer s.backends.closeIdle()
 	if drained == nil {
@@ -179,13 +176,10 @@ func (s *Server) StopAccepting() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	s.stopAccepting(ctx)
-	s.mu.Lock()
-	for cc := range s.conns {
-		cc.closeIfIdle()
-	}
-	s.mu.Unlock()
 }
 
+// stopAccepting closes the listener, waits for the accept loop until ctx ends, and closes the
+// idle keep-alive connections.
 func (s *Server) stopAccepting(ctx context.Context) {
 	s.mu.Lock()
 	s.closing.Store(true)
@@ -194,6 +188,11 @@ func (s *Server) stopAccepting(ctx context.Context) {
 	}
 	s.mu.Unlock()
 	s.waitAcceptLoop(ctx) // connections it accepted before the close are served, not dropped
+	s.mu.Lock()
+	for cc := range s.conns {
+		cc.closeIfIdle()
+	}
+	s.mu.Unlock()
 }
 
 // waitAcceptLoop waits until Serve has returned, or ctx ends.

@@ -55,8 +55,9 @@ func memberByToken(p *runtime.Pool, token string) int {
 }
 
 // pick chooses the member for the next attempt and counts it in flight: on the first attempt
-// the cookie's member when it may take traffic, otherwise the pool's picker, skipping members
-// at their max_connections (counted at once, so concurrent requests cannot overshoot it).
+// the cookie's member when it may take traffic (even at its max_connections: the client is
+// pinned to it), otherwise the pool's picker, skipping members at their max_connections
+// (counted at once, so concurrent requests cannot overshoot it).
 func (ex *exchange) pick() int {
 	if i := ex.affinity.member; i >= 0 && ex.attempts == 0 {
 		if ex.pool.Members[i].Eligible(time.Now().UnixNano(), false) {

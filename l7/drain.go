@@ -63,13 +63,19 @@ func (d *drainer) served(err error) error {
 
 // drain runs the steps before net/http's Shutdown; it returns early when ctx ends.
 func (d *drainer) drain(ctx context.Context, srv *http.Server) {
-	d.stopAccepting()
-	d.waitServes(ctx)
-	srv.SetKeepAlivesEnabled(false)
+	d.stop(ctx, srv)
 	for d.busy() && ctx.Err() == nil {
 		time.Sleep(5 * time.Millisecond)
 		srv.SetKeepAlivesEnabled(false) // closes connections that went idle meanwhile
 	}
+}
+
+// stop closes the listeners, waits for the accept loops until ctx ends, and closes the idle
+// keep-alive connections.
+func (d *drainer) stop(ctx context.Context, srv *http.Server) {
+	d.stopAccepting()
+	d.waitServes(ctx)
+	srv.SetKeepAlivesEnabled(false)
 }
 
 func (d *drainer) stopAccepting() {

@@ -91,9 +91,7 @@ func (s *Server) Serve(ln net.Listener) error {
 func (s *Server) StopAccepting() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	s.drain.stopAccepting()
-	s.drain.waitServes(ctx)
-	s.http.SetKeepAlivesEnabled(false)
+	s.drain.stop(ctx, s.http)
 }
 
 // Shutdown stops accepting, lets in-flight requests finish until ctx ends, then closes what
