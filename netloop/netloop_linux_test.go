@@ -27,10 +27,23 @@ func poller(t *testing.T) *Poller {
 // pair returns a Conn accepted by a netloop Listener and the plain net.Conn dialed to it.
 func pair(t *testing.T) (*Conn, net.Conn) {
 	t.Helper()
+	return dialAccepted(t, listener(t))
+}
+
+// listener returns a netloop Listener on a loopback port.
+func listener(t *testing.T) *Listener {
+	t.Helper()
 	l, ok := Listen(poller(t), loopback.Listen(t))
 	if !ok {
 		t.Fatal("Listen refused a TCP listener")
 	}
+	return l
+}
+
+// dialAccepted dials l and returns the Conn it accepts and the dialed net.Conn, both closed
+// when the test ends.
+func dialAccepted(t *testing.T, l *Listener) (*Conn, net.Conn) {
+	t.Helper()
 	peer, err := net.Dial("tcp", l.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -174,7 +187,7 @@ func TestCloseWakesWaiters(t *testing.T) {
 }
 
 func TestListenerCloseEndsAccept(t *testing.T) {
-	l, _ := Listen(poller(t), loopback.Listen(t))
+	l := listener(t)
 	errs := make(chan error, 1)
 	go func() { _, err := l.Accept(); errs <- err }()
 	time.Sleep(20 * time.Millisecond)
@@ -220,7 +233,7 @@ func TestReadsWithoutEventsDoNotSpin(t *testing.T) {
 }
 
 func TestShortConnectionIsNeverRegistered(t *testing.T) {
-	l, _ := Listen(poller(t), loopback.Listen(t))
+	l := listener(t)
 	peer, err := net.Dial("tcp", l.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -258,20 +271,11 @@ func TestConnectionsSpreadOverThePollers(t *testing.T) {
 	if len(pollers) < 2 {
 		t.Skip("one P: one poller")
 	}
-	l, _ := Listen(poller(t), loopback.Listen(t))
+	l := listener(t)
 	seen := map[*Poller]bool{}
 	for range 2 * len(pollers) {
-		peer, err := net.Dial("tcp", l.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer peer.Close()
-		c, err := l.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		seen[c.(*Conn).p] = true
+		c, _ := dialAccepted(t, l)
+		seen[c.p] = true
 	}
 	if len(seen) != len(pollers) {
 		t.Fatalf("connections went to %d of %d pollers", len(seen), len(pollers))
@@ -283,25 +287,13 @@ func TestConnectionsSpreadOverThePollers(t *testing.T) {
 func TestDelayACKs(t *testing.T) {
 	for _, delay := range []bool{false, true} {
 		t.Run(fmt.Sprintf("delay=%v", delay), func(t *testing.T) {
-			l, ok := Listen(poller(t), loopback.Listen(t))
-			if !ok {
-				t.Fatal("Listen refused a TCP listener")
-			}
+			l := listener(t)
 			if delay {
 				if err := l.DelayACKs(); err != nil {
 					t.Fatal(err)
 				}
 			}
-			client, err := net.Dial("tcp", l.Addr().String())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer client.Close()
-			c, err := l.Accept()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
+			_, client := dialAccepted(t, l)
 			client.Write([]byte("GET / HTTP/1.1\r\n\r\n"))
 			time.Sleep(10 * time.Millisecond) // well inside the 40 ms delayed-ACK timeout
 			if unacked := unackedSegments(t, client); unacked != map[bool]uint32{false: 0, true: 1}[delay] {
