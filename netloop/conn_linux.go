@@ -39,6 +39,9 @@ type Conn struct {
 	registered atomic.Bool
 	// task, when set and not detached, is the coroutine that waits for this Conn.
 	task atomic.Pointer[Task]
+	// owed: bytes accepted by a write but not sent yet (see outBatch), or the error that
+	// ended them; nil almost always.
+	owed atomic.Pointer[owedBytes]
 	// borrowed: the descriptor belongs to someone else (a net.Listener); closing the Conn
 	// takes it out of the epoll set instead of closing it.
 	borrowed bool
@@ -56,13 +59,26 @@ func newConn(p *Poller, fd int, peer netip.AddrPort, ready uint32) *Conn {
 }
 
 // wake wakes what waits on w: the Conn's task, or a goroutine. inline runs a parked task on
-// the calling goroutine (the loop).
+// the calling goroutine (a timer's).
 func (c *Conn) wake(w *waiter, inline bool) {
 	if !w.want.Load() {
 		return
 	}
 	if t := c.task.Load(); t.active() {
-		t.wake(inline)
+		t.wake(inline, nil)
+		return
+	}
+	w.wake()
+}
+
+// wakeFrom is wake called by the loop: a parked task runs inline, its small writes going
+// into the loop's output batch.
+func (c *Conn) wakeFrom(w *waiter, out *outBatch) {
+	if !w.want.Load() {
+		return
+	}
+	if t := c.task.Load(); t.active() {
+		t.wake(true, out)
 		return
 	}
 	w.wake()
@@ -108,7 +124,7 @@ func (c *Conn) Close() error {
 	if c.state.Or(closedBit)&closedBit != 0 {
 		return net.ErrClosed
 	}
-	if c.registered.Load() {
+	if owes := c.lingerOwed(); c.registered.Load() && !owes {
 		c.p.forget(c)
 	}
 	c.r.stop()
@@ -164,8 +180,21 @@ func (c *Conn) WaitReadable() error {
 	return c.opError("read", c.await(&c.r, readable))
 }
 
-// Write writes all of b, waiting while the socket's send buffer is full.
-func (c *Conn) Write(b []byte) (int, error) { return c.write(b, rawsock.Send) }
+// Write writes all of b, waiting while the socket's send buffer is full. A small write made
+// by a task that the loop runs goes out when the loop's batch of events is done (outBatch).
+func (c *Conn) Write(b []byte) (int, error) {
+	if t := c.task.Load(); t.active() && t.batch != nil {
+		if err := c.enter(); err != nil {
+			return 0, err
+		}
+		ok := t.batch.add(c, b)
+		c.leave()
+		if ok {
+			return len(b), nil
+		}
+	}
+	return c.write(b, rawsock.Send)
+}
 
 // WriteMore writes all of b like Write, telling the kernel that the caller writes again soon
 // (MSG_MORE): the last partial segment of b may leave together with the next write, so that a
@@ -178,6 +207,9 @@ func (c *Conn) write(b []byte, send func(fd int, b []byte) (int, error)) (int, e
 		return 0, err
 	}
 	defer c.leave()
+	if err := c.inOrder(); err != nil {
+		return 0, err
+	}
 	done := 0
 	for done < len(b) {
 		n, err := c.writeOnce(func() (int, error) { return send(c.fd, b[done:]) })
@@ -200,6 +232,10 @@ func (c *Conn) WriteBoth(a, b []byte) (int, error) {
 		return n + m, err
 	}
 	if err := c.enter(); err != nil {
+		return 0, err
+	}
+	if err := c.inOrder(); err != nil {
+		c.leave()
 		return 0, err
 	}
 	n, err := c.writeOnce(func() (int, error) { return rawsock.Writev(c.fd, a, b) })
@@ -238,6 +274,13 @@ func (c *Conn) writeOnce(call func() (int, error)) (int, error) {
 		}
 		return 0, c.opError("write", os.NewSyscallError("write", err))
 	}
+}
+
+// inOrder readies c for a write or a half-close that goes to the socket at once: the bytes
+// the loop's batch holds go first, then what c owes.
+func (c *Conn) inOrder() error {
+	c.flushTaskBatch()
+	return c.awaitOwed()
 }
 
 // await returns once the bit is ready, or with the deadline's or Close's error. The caller
@@ -287,6 +330,9 @@ func (c *Conn) CloseWrite() error {
 		return err
 	}
 	defer c.leave()
+	if err := c.inOrder(); err != nil {
+		return err
+	}
 	if err := rawsock.ShutdownWrite(c.fd); err != nil {
 		return c.opError("shutdown", os.NewSyscallError("shutdown", err))
 	}

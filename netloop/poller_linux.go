@@ -35,6 +35,7 @@ type Poller struct {
 	wokeGoroutine atomic.Bool // generation numbers for registrations
 
 	events [maxEvents]unix.EpollEvent // the loop's
+	out    outBatch                   // the writes of the tasks the loop runs, sent after each batch
 }
 
 var (
@@ -89,7 +90,7 @@ func newPoller() (*Poller, error) {
 // run inline), so that other goroutines (accepting, timers) run under sustained load too.
 const yieldEvery = 16
 
-// run hands out events forever: a batch, then a yield when it woke goroutines (not tasks), so
+// run hands out events forever: a batch, the writes its tasks made (see outBatch), then a yield when it woke goroutines (not tasks), so
 // that they run before the next poll. With nothing ready it blocks in epoll_wait as a system
 // call: the runtime hands the P to another thread while it waits, and a wake-up is one
 // return from epoll_wait with the events, as in an event-driven server. (Parking on the
@@ -106,6 +107,7 @@ func (p *Poller) run() {
 		for i := range n {
 			p.dispatch(&p.events[i])
 		}
+		p.out.flush()
 		if p.wokeGoroutine.Swap(false) || batch%yieldEvery == 0 {
 			runtime.Gosched()
 		}
@@ -145,17 +147,29 @@ func (p *Poller) dispatch(ev *unix.EpollEvent) {
 	}
 	if ev.Events&inEvents != 0 {
 		c.ready.Or(readable)
-		c.wake(&c.r, true)
+		c.wakeFrom(&c.r, &p.out)
 	}
 	if ev.Events&outEvents != 0 {
 		c.ready.Or(writable)
-		c.wake(&c.w, true)
+		c.payOwed()
+		c.wakeFrom(&c.w, &p.out)
 	}
 }
 
 // register puts c in the table and fd in the epoll set.
 func (p *Poller) register(c *Conn) error {
 	c.gen = p.gen.Add(1)
+	p.track(c)
+	ev := unix.EpollEvent{Events: watchAll, Fd: int32(c.fd), Pad: c.gen}
+	if err := rawsock.EpollCtl(p.ep, unix.EPOLL_CTL_ADD, c.fd, &ev); err != nil {
+		p.forget(c)
+		return os.NewSyscallError("epoll_ctl", err)
+	}
+	return nil
+}
+
+// track puts c in the table, where the loop finds it by its descriptor.
+func (p *Poller) track(c *Conn) {
 	p.mu.Lock()
 	table := *p.conns.Load()
 	if c.fd >= len(table) {
@@ -168,12 +182,6 @@ func (p *Poller) register(c *Conn) error {
 	}
 	table[c.fd].Store(c)
 	p.mu.Unlock()
-	ev := unix.EpollEvent{Events: watchAll, Fd: int32(c.fd), Pad: c.gen}
-	if err := rawsock.EpollCtl(p.ep, unix.EPOLL_CTL_ADD, c.fd, &ev); err != nil {
-		p.forget(c)
-		return os.NewSyscallError("epoll_ctl", err)
-	}
-	return nil
 }
 
 // forget takes c out of the table; closing its descriptor takes it out of the epoll set.

@@ -32,6 +32,10 @@ type Task struct {
 	state atomic.Int32
 	next  func() (struct{}, bool)
 	yield func(struct{}) bool
+	// batch is the output batch of the loop running the task, while one does (nil when the
+	// task runs elsewhere); written by the loop, read by the task, which the coroutine
+	// switches order.
+	batch *outBatch
 }
 
 // Start runs f as a task bound to c, on the calling goroutine until f first waits; ok is false
@@ -48,7 +52,7 @@ func Start(c net.Conn, f func()) (ok bool) {
 		t.state.Store(taskDone)
 	})
 	nc.task.Store(t)
-	t.resume()
+	t.resume(nil)
 	return true
 }
 
@@ -82,28 +86,37 @@ func (t *Task) detach() {
 	if t.state.Load() == taskDetached {
 		return
 	}
+	if t.batch != nil {
+		t.batch.flush() // its writes go before the ones it makes as a goroutine
+	}
 	t.state.Store(taskDetached)
 	t.yield(struct{}{}) // the resumer sees the state and lets a new goroutine carry on
 }
 
-// resume runs the task until it waits, detaches or ends. Only the goroutine that made the
-// task running calls it; the task counts as parked (resumable by a wake) only once it has
-// yielded, so two goroutines never resume it at once. A detached task goes on on a new
-// goroutine.
-func (t *Task) resume() {
+// resume runs the task until it waits, detaches or ends, with out as its output batch (nil:
+// none). Only the goroutine that made the task running calls it; the task counts as parked
+// (resumable by a wake) only once it has yielded, so two goroutines never resume it at once.
+// A detached task goes on on a new goroutine. The batch is set only while the task runs here:
+// it is cleared before the task can be resumed elsewhere.
+func (t *Task) resume(out *outBatch) {
+	t.batch = out
 	for {
 		t.next()
 		switch t.state.Load() {
 		case taskParking:
+			t.batch = nil
 			if t.state.CompareAndSwap(taskParking, taskParked) {
 				return
 			}
+			t.batch = out // woken while yielding: it goes on here
 		case taskWoken: // woken while yielding: resume at once
 			t.state.Store(taskRunning)
 		case taskDetached:
+			t.batch = nil
 			go t.next()
 			return
 		default:
+			t.batch = nil
 			return
 		}
 	}
@@ -125,18 +138,18 @@ func (t *Task) park(w *waiter, ready func() bool) {
 	w.want.Store(false)
 }
 
-// wake resumes a parked task on the calling goroutine (inline: the loop, a timer's goroutine)
-// or on a new one (a caller holding locks: Close, SetDeadline), or marks a running or
-// yielding one so that it rechecks.
-func (t *Task) wake(inline bool) {
+// wake resumes a parked task on the calling goroutine (inline: the loop, with its output batch
+// out, or a timer's goroutine) or on a new one (a caller holding locks: Close, SetDeadline),
+// or marks a running or yielding one so that it rechecks.
+func (t *Task) wake(inline bool, out *outBatch) {
 	for {
 		switch s := t.state.Load(); s {
 		case taskParked:
 			if t.state.CompareAndSwap(taskParked, taskRunning) {
 				if inline {
-					t.resume()
+					t.resume(out)
 				} else {
-					go t.resume()
+					go t.resume(nil)
 				}
 				return
 			}
