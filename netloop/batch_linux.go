@@ -131,8 +131,8 @@ func (c *Conn) owe(b []byte) {
 	c.payOwed()
 }
 
-// payOwed sends what c owes, as far as the socket takes it. done: nothing is owed any more
-// (err: sending failed).
+// payOwed sends what c owes, as far as the socket takes it. done: nothing is owed any more;
+// err: an earlier send failed.
 func (c *Conn) payOwed() (done bool, err error) {
 	o := c.owed.Load()
 	if o == nil {
@@ -140,6 +140,9 @@ func (c *Conn) payOwed() (done bool, err error) {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.err != nil || !o.held {
+		return true, o.err
+	}
 	for len(o.b) > 0 {
 		n, err := rawsock.Send(c.fd, o.b)
 		switch {
@@ -156,7 +159,7 @@ func (c *Conn) payOwed() (done bool, err error) {
 		o.b = o.b[n:]
 	}
 	c.dropOwed(o, nil)
-	return true, o.err
+	return true, nil
 }
 
 // dropOwed ends what o holds (o.mu held): the bytes are sent (err nil) or given up. A Conn

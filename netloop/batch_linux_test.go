@@ -91,10 +91,10 @@ func TestOwedBytesReachASlowReaderInOrder(t *testing.T) {
 		}()
 	})
 	peer.Write([]byte("1"))
-	time.Sleep(50 * time.Millisecond)
+	waitOwing(t, c)
 	peer.Write([]byte("2"))
 	if !<-owing {
-		t.Fatal("the socket took the whole batch: the test did not exercise owed bytes")
+		t.Fatal("c owed nothing before its last write: the test did not exercise owed bytes")
 	}
 	want := append(bytes.Join(parts, nil), "end"...)
 	got := make([]byte, len(want))
@@ -145,12 +145,16 @@ func TestFailedDeferredWriteFailsTheNextWrite(t *testing.T) {
 	c, peer := pair(t)
 	waitOn, kick := pair(t) // the task parks on this one between its writes
 	writes := make(chan error, 2)
+	var failed error // the deferred write's error, as c keeps it
 	Start(c, func() {
 		Bind(waitOn, c)
 		for range 2 {
 			if _, err := waitOn.Read(make([]byte, 1)); err != nil {
 				writes <- err
 				return
+			}
+			if o := c.owed.Load(); o != nil {
+				failed = o.err
 			}
 			_, err := c.Write([]byte("hello"))
 			writes <- err
@@ -163,14 +167,26 @@ func TestFailedDeferredWriteFailsTheNextWrite(t *testing.T) {
 	if err := <-writes; err != nil {
 		t.Fatalf("first write (deferred): %v", err)
 	}
+	waitOwing(t, c) // the deferred write was sent, and failed
 	kick.Write([]byte("2"))
 	select {
 	case err := <-writes:
-		if err == nil {
-			t.Fatal("write after a failed deferred write succeeded")
+		if err == nil || err != failed {
+			t.Fatalf("write after a failed deferred write: %v, want the deferred write's error %v", err, failed)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the second write did not return")
+	}
+}
+
+// waitOwing returns once c owes bytes or keeps a deferred write's error: the loop has flushed
+// its batch.
+func waitOwing(t *testing.T, c *Conn) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); c.owed.Load() == nil; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the loop's batch left nothing owed on the Conn")
+		}
 	}
 }
 
