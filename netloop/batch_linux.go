@@ -46,9 +46,13 @@ func (o *outBatch) add(c *Conn, b []byte) bool {
 	if o.buf == nil {
 		o.buf = make([]byte, 0, batchBytes)
 	}
-	c.state.Add(1)
 	from := len(o.buf)
 	o.buf = append(o.buf, b...)
+	if n := len(o.entries); n > 0 && o.entries[n-1].c == c {
+		o.entries[n-1].to = len(o.buf) // one send for c's writes in a row (pipelined answers)
+		return true
+	}
+	c.state.Add(1)
 	o.entries = append(o.entries, deferredWrite{c, from, len(o.buf)})
 	return true
 }

@@ -64,6 +64,47 @@ func TestWritesOfATaskRunByTheLoopLeaveAfterTheBatch(t *testing.T) {
 	}
 }
 
+// TestWritesInARowToOneConnLeaveInOneSend: a task's consecutive small writes to one Conn
+// (pipelined answers) go out in one system call, so in one segment.
+func TestWritesInARowToOneConnLeaveInOneSend(t *testing.T) {
+	c, peer := pair(t)
+	before := make(chan uint32, 1)
+	done := make(chan error, 1)
+	Start(c, func() {
+		done <- func() error {
+			if _, err := c.Read(make([]byte, 1)); err != nil {
+				return err
+			}
+			before <- segmentsOut(c)
+			for _, s := range []string{"one,", "two,", "three"} {
+				c.Write([]byte(s))
+			}
+			return nil // the loop sends the batch once the task is done
+		}()
+	})
+	peer.Write([]byte("1"))
+	got := make([]byte, len("one,two,three"))
+	peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(peer, got); err != nil || string(got) != "one,two,three" {
+		t.Fatalf("peer read %q, %v", got, err)
+	}
+	if err := result(t, done); err != nil {
+		t.Fatal(err)
+	}
+	if n := segmentsOut(c) - <-before; n != 1 {
+		t.Fatalf("three writes in a row left in %d segments, want 1", n)
+	}
+}
+
+// segmentsOut is the number of segments c's socket has sent.
+func segmentsOut(c *Conn) uint32 {
+	info, err := unix.GetsockoptTCPInfo(c.fd, unix.IPPROTO_TCP, unix.TCP_INFO)
+	if err != nil {
+		return 0
+	}
+	return info.Segs_out
+}
+
 // TestOwedBytesReachASlowReaderInOrder: a batch larger than the socket takes is sent as far as
 // it goes; the rest follows as the reader makes room, before any later write.
 func TestOwedBytesReachASlowReaderInOrder(t *testing.T) {
