@@ -41,6 +41,7 @@ type Stream struct {
 	aborted   atomic.Bool   // the drain is over: every connection is being closed
 	done      chan struct{} // closed by Shutdown
 	closeOnce sync.Once
+	served    chan struct{} // closed when Serve returns
 
 	clock atomic.Int64 // UnixNano, advanced by the idle sweep; coarse "now" for checkAt
 
@@ -74,7 +75,7 @@ type counters struct {
 
 // NewStream returns a stream service for the listener called name. It does no I/O.
 func NewStream(name string, mode Mode, snaps Snapshots, logger *slog.Logger) *Stream {
-	s := &Stream{name: name, mode: mode, snaps: snaps, logger: logger, done: make(chan struct{})}
+	s := &Stream{name: name, mode: mode, snaps: snaps, logger: logger, done: make(chan struct{}), served: make(chan struct{})}
 	if l := snaps().Listeners[name]; l != nil && l.Config.MaxConnections > 0 {
 		s.slots = make(chan struct{}, l.Config.MaxConnections)
 	}
@@ -92,6 +93,7 @@ func (s *Stream) Stats() Stats {
 // Serve accepts connections on ln until Shutdown, forwarding each in its own goroutine. It
 // returns nil after Shutdown, or the accept error that stopped it. Call it once.
 func (s *Stream) Serve(ln net.Listener) error {
+	defer close(s.served)
 	s.mu.Lock()
 	s.ln = ln
 	s.mu.Unlock()
@@ -148,6 +150,29 @@ func isTemporary(err error) bool {
 // Shutdown stops accepting, lets open connections finish until ctx ends, then closes them
 // and returns ctx's error.
 func (s *Stream) Shutdown(ctx context.Context) error {
+	s.stopAccepting()
+	return s.drain(ctx)
+}
+
+// StopAccepting closes the listener and returns once Serve has returned (or after a second),
+// so that a client connecting afterwards to a socket this service shared with a successor (a
+// reload's handover) is the successor's. Connections already accepted go on; Shutdown drains
+// them.
+func (s *Stream) StopAccepting() {
+	s.stopAccepting()
+	s.mu.Lock()
+	serving := s.ln != nil
+	s.mu.Unlock()
+	if !serving {
+		return
+	}
+	select {
+	case <-s.served:
+	case <-time.After(time.Second):
+	}
+}
+
+func (s *Stream) stopAccepting() {
 	s.closing.Store(true)
 	s.closeOnce.Do(func() { close(s.done) })
 	s.mu.Lock()
@@ -155,7 +180,6 @@ func (s *Stream) Shutdown(ctx context.Context) error {
 		s.ln.Close()
 	}
 	s.mu.Unlock()
-	return s.drain(ctx)
 }
 
 func (s *Stream) drain(ctx context.Context) error {

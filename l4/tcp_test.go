@@ -233,6 +233,62 @@ func TestTCPShutdownDrainsThenCloses(t *testing.T) {
 	})
 }
 
+// TestTCPStopAcceptingIsDoneWhenItReturns: once StopAccepting returns, a client of the socket
+// that the service shares with a successor (a reload's handover) is the successor's, and the
+// connection the service serves goes on.
+func TestTCPStopAcceptingIsDoneWhenItReturns(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e engine) {
+		b := startBackend(t, "b", namedEcho)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		successor := sharedListener(t, ln)
+		s := e.build(TCP, snapshotOf(t, tcpConfig("", poolYAML("p", "round_robin", "", b.addr()))))
+		go s.Serve(ln)
+		t.Cleanup(func() { s.Shutdown(t.Context()) })
+		addr := ln.Addr().String()
+		_, c := greet(t, addr)
+		defer c.Close()
+		s.(interface{ StopAccepting() }).StopAccepting()
+		accepted := s.Stats().Accepted
+		late, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer late.Close()
+		successor.SetDeadline(time.Now().Add(2 * time.Second))
+		if sc, err := successor.Accept(); err != nil {
+			t.Fatalf("the successor did not get the client that came after StopAccepting: %v", err)
+		} else {
+			sc.Close()
+		}
+		if got := s.Stats().Accepted; got != accepted {
+			t.Fatalf("the service accepted %d clients after StopAccepting", got-accepted)
+		}
+		fmt.Fprintf(c, "still here\n")
+		if line, err := bufio.NewReader(c).ReadString('\n'); err != nil || line != "still here\n" {
+			t.Fatalf("open connection after StopAccepting: %q, %v", line, err)
+		}
+	})
+}
+
+// sharedListener returns a second listener on ln's socket, as a reload's successor has.
+func sharedListener(t *testing.T, ln net.Listener) *net.TCPListener {
+	t.Helper()
+	f, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	l, err := net.FileListener(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l.(*net.TCPListener)
+}
+
 func TestTCPBulkBothWaysThenHalfClose(t *testing.T) {
 	// 4 MiB each way takes the splice path (a read that fills the small-chunk buffer); the
 	// backend echoes, and after the client's FIN reports how many bytes it received.

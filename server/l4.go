@@ -11,6 +11,12 @@ import (
 	"github.com/fulcrum-lb/fulcrum/runtime"
 )
 
+// Both stream engines stop accepting when a reload hands their socket over (see retire).
+var (
+	_ acceptStopper = (*l4.Stream)(nil)
+	_ acceptStopper = (*epoll.Stream)(nil)
+)
+
 // serveTCP forwards a tcp listener's connections with its engine (see streamEngine).
 // max_connections is enforced by the service itself, without wrapping connections, so
 // splice(2) stays on the path.
@@ -40,8 +46,8 @@ func serveStreamOn(s *Server, name string, ln net.Listener, mode l4.Mode) (Servi
 // service was opened for (its listenerKey), else the last one that did.
 //
 // A configuration that changes those settings retires the service, but only after it is
-// published, and the retiring service shares its socket with its successor: it may accept
-// a few more clients. It serves them as it was set up to serve, not with settings it may
+// published, and the retiring service shares its socket with its successor: until the apply
+// stops it (StopAccepting, before the apply returns), it may accept a few more clients. It serves them as it was set up to serve, not with settings it may
 // not handle (engine epoll resolves no backend names) and rather than closing them.
 func (s *Server) servedSnapshots(name string) func() *runtime.Snapshot {
 	type served struct{ seen, use *runtime.Snapshot }

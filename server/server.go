@@ -30,9 +30,10 @@ type Service interface {
 	Shutdown(ctx context.Context) error
 }
 
-// acceptStopper is a Service that can stop accepting at once (both HTTP engines). A reload that
-// hands its socket to a successor stops it before returning, so a client that connects after
-// the reload is served under the new configuration; the drain goes on in the background.
+// acceptStopper is a Service that can stop accepting at once (both HTTP engines, both tcp and
+// tls engines; not udp). A reload that hands its socket to a successor stops it before
+// returning, so a client that connects after the reload is served under the new
+// configuration; the drain goes on in the background.
 type acceptStopper interface {
 	StopAccepting()
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -34,6 +35,9 @@ type Stream struct {
 	closing atomic.Bool   // Shutdown has begun: stop accepting, exit once no connection is left
 	abort   atomic.Bool   // the drain is over: close every connection
 	exited  chan struct{} // closed when the loop has returned
+	// deaf is closed when the loop has closed its listening socket (Shutdown began).
+	deaf     chan struct{}
+	deafOnce sync.Once
 
 	mu      sync.Mutex // guards the fields below
 	ln      net.Listener
@@ -44,7 +48,7 @@ type Stream struct {
 // New returns the epoll service for the tcp or tls listener called name (the protocol is
 // read from the snapshot). It does no I/O.
 func New(name string, snaps Snapshots, logger *slog.Logger) *Stream {
-	return &Stream{name: name, snaps: snaps, logger: logger, exited: make(chan struct{}), wake: -1}
+	return &Stream{name: name, snaps: snaps, logger: logger, exited: make(chan struct{}), deaf: make(chan struct{}), wake: -1}
 }
 
 // Stats returns the counters.
@@ -124,17 +128,9 @@ func listenerFD(ln net.Listener) (int, error) {
 // Shutdown stops accepting, lets open connections finish until ctx ends, then closes them
 // and returns ctx's error.
 func (s *Stream) Shutdown(ctx context.Context) error {
-	s.closing.Store(true)
-	s.mu.Lock()
-	started := s.started
-	if s.ln != nil {
-		s.ln.Close()
-	}
-	s.mu.Unlock()
-	if !started {
+	if !s.stopAccepting() {
 		return nil
 	}
-	s.poke()
 	select {
 	case <-s.exited:
 		return nil
@@ -144,6 +140,36 @@ func (s *Stream) Shutdown(ctx context.Context) error {
 	s.poke()
 	<-s.exited
 	return ctx.Err()
+}
+
+// StopAccepting makes the loop close its listening socket and returns once it has (or after a
+// second), so that a client connecting afterwards to a socket this service shared with a
+// successor (a reload's handover) is the successor's. Connections already accepted go on;
+// Shutdown drains them.
+func (s *Stream) StopAccepting() {
+	if !s.stopAccepting() {
+		return
+	}
+	select {
+	case <-s.deaf:
+	case <-s.exited:
+	case <-time.After(time.Second):
+	}
+}
+
+// stopAccepting begins the drain and wakes the loop; false when no loop was started.
+func (s *Stream) stopAccepting() bool {
+	s.closing.Store(true)
+	s.mu.Lock()
+	started := s.started
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	s.mu.Unlock()
+	if started {
+		s.poke()
+	}
+	return started
 }
 
 // poke wakes the loop, if it still runs.
