@@ -191,3 +191,29 @@ func TestBodyInPartsLeavesInTime(t *testing.T) {
 		})
 	}
 }
+
+// TestPipelinedAnswersReachAClientThatReadsLate: a client that sends many pipelined requests
+// and reads nothing for a while gets every answer whole and in order, although the answers
+// (2 KiB each, sent at the end of the loop's batches) fill the sockets between: a batch's
+// bytes the socket cannot take are owed, later answers wait for them.
+func TestPipelinedAnswersReachAClientThatReadsLate(t *testing.T) {
+	body := strings.Repeat("x", 2000)
+	_, addr := startProxy(t, oneBackendYAML, startBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, r.URL.Path+" "+body)
+	}))
+	rc := dialRaw(t, addr)
+	rc.c.SetDeadline(time.Now().Add(20 * time.Second))
+	const n = 3000 // about 6.5 MiB of answers: more than the sockets between hold
+	var reqs strings.Builder
+	for i := range n {
+		fmt.Fprintf(&reqs, "GET /%d HTTP/1.1\r\nHost: x\r\n\r\n", i)
+	}
+	go rc.c.Write([]byte(reqs.String()))
+	time.Sleep(300 * time.Millisecond) // the proxy answers until the client's socket is full
+	for i := range n {
+		resp, got := rc.response(t, "GET")
+		if want := fmt.Sprintf("/%d %s", i, body); resp.StatusCode != 200 || got != want {
+			t.Fatalf("answer %d: %d %q..., want 200 %q...", i, resp.StatusCode, got[:min(len(got), 12)], want[:12])
+		}
+	}
+}
