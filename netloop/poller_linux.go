@@ -91,9 +91,10 @@ func newPoller() (*Poller, error) {
 const yieldEvery = 16
 
 // run hands out events forever: a batch, the writes its tasks made (see outBatch), then a
-// yield when it woke goroutines (not tasks), so that they run before the next poll. With nothing ready it blocks in epoll_wait as a system
-// call: the runtime hands the P to another thread while it waits, and a wake-up is one
-// return from epoll_wait with the events, as in an event-driven server. (Parking on the
+// yield when it woke goroutines (not tasks), so that they run before the next poll. With
+// nothing ready it blocks in epoll_wait as a system call: the runtime hands the P to another
+// thread while it waits, and a wake-up is one return from epoll_wait with the events, as in
+// an event-driven server. (Parking on the
 // runtime's netpoller instead, with the epoll descriptor on it, cost an empty poll, the
 // runtime's own epoll_wait calls and a scheduler pass per wake-up: about 10 % more CPU per
 // request in the A/B, bench/H1-FIGURES.md. Waiting in epoll_wait with RawSyscall, holding the
