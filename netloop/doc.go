@@ -42,16 +42,16 @@
 // # Output batches
 //
 // A small write (up to 4 KiB) made by a task that the loop resumed is copied into the loop's
-// output batch and sent when the loop has handled its whole batch of events, in the order
-// the writes were made: the answers to a batch's requests reach their readers together, so a
-// client or backend that reads with epoll is woken once for several, as with an event-driven
-// server that sends what its handlers queued at the end of a poll (on the rig, wrk's and the
-// backends' epoll waits per request fell by about a tenth; bench/H1-FIGURES.md). A larger write, a write with MSG_MORE, a half-close or a detach sends the batch first. What a
-// socket cannot take at the flush is owed: the loop sends it as the socket makes room, and a
-// later write waits for it; a Conn closed meanwhile keeps its descriptor for up to 10 s to send
-// it. A failed deferred write fails the writer's next write. A Conn's batched bytes are sent
-// before its peer can answer them, so it cannot change hands (a backend pool) with bytes in a
-// batch.
+// output batch and sent when the loop has handled its whole batch of events, in the order the
+// writes were made: the answers to a batch's requests reach their readers together, so a client
+// or backend that reads with epoll is woken once for several, as with an event-driven server
+// that sends what its handlers queued at the end of a poll (on the rig, wrk's and the backends'
+// epoll waits per request fell by about a tenth; bench/H1-FIGURES.md). A larger write, a write
+// with MSG_MORE, a half-close or a detach sends the batch first. What a socket cannot take at
+// the flush is owed: the loop sends it as the socket makes room, and a later write waits for
+// it; a Conn closed meanwhile keeps its descriptor for up to 10 s to send it. A failed deferred
+// write fails the writer's next write. A Conn's batched bytes are sent before its peer can
+// answer them, so it cannot change hands (a backend pool) with bytes in a batch.
 //
 // # Waiting, deadlines, closing
 //
