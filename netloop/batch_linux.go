@@ -37,8 +37,8 @@ type deferredWrite struct {
 }
 
 // add takes b as c's next bytes when it is small and c can take it now (writable, owing
-// nothing); the batch holds a call in progress on c until it is sent, so the descriptor
-// stays open through a Close meanwhile.
+// nothing). The caller has entered c: when add takes b, the batch keeps that call in progress
+// until it has sent c's bytes, so the descriptor stays open through a Close meanwhile.
 func (o *outBatch) add(c *Conn, b []byte) bool {
 	if len(b) > maxDeferred || len(o.buf)+len(b) > batchBytes || c.ready.Load()&writable == 0 || c.owed.Load() != nil {
 		return false
@@ -50,9 +50,9 @@ func (o *outBatch) add(c *Conn, b []byte) bool {
 	o.buf = append(o.buf, b...)
 	if n := len(o.entries); n > 0 && o.entries[n-1].c == c {
 		o.entries[n-1].to = len(o.buf) // one send for c's writes in a row (pipelined answers)
+		c.leave()                      // the entry already holds a call in progress
 		return true
 	}
-	c.state.Add(1)
 	o.entries = append(o.entries, deferredWrite{c, from, len(o.buf)})
 	return true
 }

@@ -59,26 +59,14 @@ func newConn(p *Poller, fd int, peer netip.AddrPort, ready uint32) *Conn {
 }
 
 // wake wakes what waits on w: the Conn's task, or a goroutine. inline runs a parked task on
-// the calling goroutine (a timer's).
-func (c *Conn) wake(w *waiter, inline bool) {
+// the calling goroutine: the loop, whose output batch out then takes the task's small writes,
+// or a timer's (out nil).
+func (c *Conn) wake(w *waiter, inline bool, out *outBatch) {
 	if !w.want.Load() {
 		return
 	}
 	if t := c.task.Load(); t.active() {
-		t.wake(inline, nil)
-		return
-	}
-	w.wake()
-}
-
-// wakeFrom is wake called by the loop: a parked task runs inline, its small writes going
-// into the loop's output batch.
-func (c *Conn) wakeFrom(w *waiter, out *outBatch) {
-	if !w.want.Load() {
-		return
-	}
-	if t := c.task.Load(); t.active() {
-		t.wake(true, out)
+		t.wake(inline, out)
 		return
 	}
 	w.wake()
@@ -129,8 +117,8 @@ func (c *Conn) Close() error {
 	}
 	c.r.stop()
 	c.w.stop()
-	c.wake(&c.r, false)
-	c.wake(&c.w, false)
+	c.wake(&c.r, false, nil)
+	c.wake(&c.w, false, nil)
 	if c.state.Load() == closedBit {
 		c.closeFD()
 	}
@@ -187,11 +175,10 @@ func (c *Conn) Write(b []byte) (int, error) {
 		if err := c.enter(); err != nil {
 			return 0, err
 		}
-		ok := t.batch.add(c, b)
-		c.leave()
-		if ok {
-			return len(b), nil
+		if t.batch.add(c, b) {
+			return len(b), nil // the batch keeps the call in progress until it sends b
 		}
+		c.leave()
 	}
 	return c.write(b, rawsock.Send)
 }

@@ -148,12 +148,12 @@ func (p *Poller) dispatch(ev *unix.EpollEvent) {
 	}
 	if ev.Events&inEvents != 0 {
 		c.ready.Or(readable)
-		c.wakeFrom(&c.r, &p.out)
+		c.wake(&c.r, true, &p.out)
 	}
 	if ev.Events&outEvents != 0 {
 		c.ready.Or(writable)
 		c.payOwed()
-		c.wakeFrom(&c.w, &p.out)
+		c.wake(&c.w, true, &p.out)
 	}
 }
 

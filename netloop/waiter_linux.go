@@ -63,7 +63,7 @@ func (w *waiter) setDeadline(t time.Time) {
 	w.expired.Store(d <= 0)
 	switch {
 	case d <= 0:
-		w.c.wake(w, false) // w.mu is held: a parked task goes on elsewhere
+		w.c.wake(w, false, nil) // w.mu is held: a parked task goes on elsewhere
 	case w.timer == nil:
 		w.timer = time.AfterFunc(d, w.fire)
 	default:
@@ -78,7 +78,7 @@ func (w *waiter) fire() {
 	w.mu.Unlock()
 	if due {
 		w.expired.Store(true)
-		w.c.wake(w, true) // the timer's own goroutine may run the task
+		w.c.wake(w, true, nil) // the timer's own goroutine may run the task
 	}
 }
 
