@@ -20,6 +20,21 @@ func peerHasBytes(peer net.Conn) bool {
 	return n > 0
 }
 
+// startWoken starts a task on c that waits for a byte, which it has peer send, so that the
+// loop (not Start's caller) runs f, with its output batch; the channel receives f's result.
+func startWoken(c *Conn, peer net.Conn, f func() error) <-chan error {
+	done := make(chan error, 1)
+	Start(c, func() {
+		if _, err := c.Read(make([]byte, 1)); err != nil {
+			done <- err
+			return
+		}
+		done <- f()
+	})
+	peer.Write([]byte("1"))
+	return done
+}
+
 // chunks returns n chunks of size bytes, each filled with its own letter.
 func chunks(n, size int) [][]byte {
 	out := make([][]byte, n)
@@ -35,21 +50,14 @@ func TestWritesOfATaskRunByTheLoopLeaveAfterTheBatch(t *testing.T) {
 	big := bytes.Repeat([]byte("L"), maxDeferred+1)
 	c, peer := pair(t)
 	heldBack := make(chan bool, 1)
-	done := make(chan error, 1)
-	Start(c, func() {
-		done <- func() error {
-			if _, err := c.Read(make([]byte, 1)); err != nil { // parks: the loop resumes it
-				return err
-			}
-			c.Write([]byte("one,"))
-			c.Write([]byte("two,"))
-			time.Sleep(20 * time.Millisecond)
-			heldBack <- !peerHasBytes(peer)
-			_, err := c.Write(big)
-			return err
-		}()
+	done := startWoken(c, peer, func() error {
+		c.Write([]byte("one,"))
+		c.Write([]byte("two,"))
+		time.Sleep(20 * time.Millisecond)
+		heldBack <- !peerHasBytes(peer)
+		_, err := c.Write(big)
+		return err
 	})
-	peer.Write([]byte("1"))
 	if !<-heldBack {
 		t.Error("small writes reached the peer before the loop's batch ended")
 	}
@@ -69,20 +77,13 @@ func TestWritesOfATaskRunByTheLoopLeaveAfterTheBatch(t *testing.T) {
 func TestWritesInARowToOneConnLeaveInOneSend(t *testing.T) {
 	c, peer := pair(t)
 	before := make(chan uint32, 1)
-	done := make(chan error, 1)
-	Start(c, func() {
-		done <- func() error {
-			if _, err := c.Read(make([]byte, 1)); err != nil {
-				return err
-			}
-			before <- segmentsOut(c)
-			for _, s := range []string{"one,", "two,", "three"} {
-				c.Write([]byte(s))
-			}
-			return nil // the loop sends the batch once the task is done
-		}()
+	done := startWoken(c, peer, func() error {
+		before <- segmentsOut(c)
+		for _, s := range []string{"one,", "two,", "three"} {
+			c.Write([]byte(s))
+		}
+		return nil // the loop sends the batch once the task is done
 	})
-	peer.Write([]byte("1"))
 	got := make([]byte, len("one,two,three"))
 	peer.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, err := io.ReadFull(peer, got); err != nil || string(got) != "one,two,three" {
@@ -112,26 +113,19 @@ func TestOwedBytesReachASlowReaderInOrder(t *testing.T) {
 	owing := make(chan bool, 1)
 	c, peer := pair(t)
 	shrinkBuffers(t, c)
-	done := make(chan error, 1)
-	Start(c, func() {
-		done <- func() error {
-			if _, err := c.Read(make([]byte, 1)); err != nil {
+	done := startWoken(c, peer, func() error {
+		for _, p := range parts {
+			if _, err := c.Write(p); err != nil {
 				return err
 			}
-			for _, p := range parts {
-				if _, err := c.Write(p); err != nil {
-					return err
-				}
-			}
-			if _, err := c.Read(make([]byte, 1)); err != nil { // the batch is sent meanwhile
-				return err
-			}
-			owing <- c.owed.Load() != nil
-			_, err := c.Write([]byte("end"))
+		}
+		if _, err := c.Read(make([]byte, 1)); err != nil { // the batch is sent meanwhile
 			return err
-		}()
+		}
+		owing <- c.owed.Load() != nil
+		_, err := c.Write([]byte("end"))
+		return err
 	})
-	peer.Write([]byte("1"))
 	waitOwing(t, c)
 	peer.Write([]byte("2"))
 	if !<-owing {
@@ -155,19 +149,12 @@ func TestCloseAfterDeferredWritesSendsThemFirst(t *testing.T) {
 		parts := chunks(n, maxDeferred)
 		c, peer := pair(t)
 		shrinkBuffers(t, c)
-		done := make(chan error, 1)
-		Start(c, func() {
-			done <- func() error {
-				if _, err := c.Read(make([]byte, 1)); err != nil {
-					return err
-				}
-				for _, p := range parts {
-					c.Write(p)
-				}
-				return c.Close()
-			}()
+		done := startWoken(c, peer, func() error {
+			for _, p := range parts {
+				c.Write(p)
+			}
+			return c.Close()
 		})
-		peer.Write([]byte("1"))
 		if err := result(t, done); err != nil {
 			t.Fatal(err)
 		}
