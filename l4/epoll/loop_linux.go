@@ -249,7 +249,7 @@ func (l *loop) stopping() bool {
 	if l.lfd >= 0 {
 		unix.Close(l.lfd)
 		l.lfd = -1
-		l.s.deafOnce.Do(func() { close(l.s.deaf) })
+		close(l.s.deaf) // once: the loop closes its listening socket once
 	}
 	if l.s.abort.Load() {
 		l.dialing = l.dialing[:0] // closed below with the rest

@@ -35,9 +35,7 @@ type Stream struct {
 	closing atomic.Bool   // Shutdown has begun: stop accepting, exit once no connection is left
 	abort   atomic.Bool   // the drain is over: close every connection
 	exited  chan struct{} // closed when the loop has returned
-	// deaf is closed when the loop has closed its listening socket (Shutdown began).
-	deaf     chan struct{}
-	deafOnce sync.Once
+	deaf    chan struct{} // closed when the loop has closed its listening socket (the drain began)
 
 	mu      sync.Mutex // guards the fields below
 	ln      net.Listener
